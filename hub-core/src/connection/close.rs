@@ -1,0 +1,94 @@
+//! Why a connection ends, and what the client is told.
+
+use crate::error::ProtocolError;
+use crate::protocol::Protocol;
+
+/// ASP.NET's generic close error text.
+const CLOSED_WITH_ERROR: &str = "Connection closed with an error.";
+
+/// Why a connection ends.
+#[derive(Debug)]
+pub(crate) enum CloseReason {
+    /// The client sent a Close message.
+    ClientClosed { error: Option<String> },
+    /// The transport ended without a Close message.
+    TransportClosed,
+    /// The transport failed.
+    TransportFailed(String),
+    /// The client sent something that is not valid protocol.
+    Protocol(ProtocolError),
+    /// Nothing received for `client_timeout_interval`.
+    ClientTimeout,
+    /// The outbox was full when a message arrived for it.
+    SlowConsumer { capacity: usize },
+    /// A write took longer than `send_timeout`.
+    SendTimeout,
+    /// The server is shutting down.
+    ServerShutdown,
+    /// Server code closed the connection.
+    Aborted {
+        error: Option<String>,
+        allow_reconnect: bool,
+    },
+}
+
+impl CloseReason {
+    /// Whether the transport can still carry a Close message.
+    pub(crate) fn transport_usable(&self) -> bool {
+        !matches!(
+            self,
+            CloseReason::TransportClosed
+                | CloseReason::TransportFailed(_)
+                | CloseReason::SendTimeout
+        )
+    }
+
+    /// The error the connection ended with, as `on_disconnected` reports it;
+    /// `None` for a clean end (client Close without error, server shutdown).
+    pub(crate) fn disconnect_error(&self) -> Option<String> {
+        match self {
+            CloseReason::ClientClosed { error } => error.clone(),
+            CloseReason::TransportClosed => {
+                Some("The transport closed without a Close message.".into())
+            }
+            CloseReason::TransportFailed(error) => Some(format!("Transport failed: {error}")),
+            CloseReason::Protocol(error) => Some(error.to_string()),
+            CloseReason::ClientTimeout => Some("Client timeout.".into()),
+            CloseReason::SlowConsumer { capacity } => Some(format!(
+                "Slow consumer: the outbound queue of {capacity} messages was full."
+            )),
+            CloseReason::SendTimeout => Some("A write to the transport timed out.".into()),
+            CloseReason::ServerShutdown => None,
+            CloseReason::Aborted { error, .. } => error.clone(),
+        }
+    }
+
+    /// The Close message to send, if any.
+    pub(crate) fn close_message(&self, protocol: Protocol) -> Option<bytes::Bytes> {
+        let (error, allow_reconnect) = match self {
+            CloseReason::ClientClosed { .. }
+            | CloseReason::TransportClosed
+            | CloseReason::TransportFailed(_)
+            | CloseReason::SendTimeout => return None,
+            CloseReason::Protocol(error) => (Some(format!("{CLOSED_WITH_ERROR} {error}")), false),
+            CloseReason::ClientTimeout => (
+                Some(format!(
+                    "{CLOSED_WITH_ERROR} Client timeout: nothing received within the client timeout interval."
+                )),
+                true,
+            ),
+            CloseReason::SlowConsumer { capacity } => (
+                Some(format!(
+                    "{CLOSED_WITH_ERROR} Slow consumer: the outbound queue of {capacity} messages is full."
+                )),
+                true,
+            ),
+            CloseReason::ServerShutdown => (None, true),
+            CloseReason::Aborted {
+                error,
+                allow_reconnect,
+            } => (error.clone(), *allow_reconnect),
+        };
+        Some(protocol.encode_close(error.as_deref(), allow_reconnect))
+    }
+}

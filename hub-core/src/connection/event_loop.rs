@@ -1,0 +1,312 @@
+//! The event loop of an established connection.
+//!
+//! One task owns the transport and multiplexes, in priority order: close
+//! requests, messages queued in the outbox, invocations finishing, payloads
+//! from the client, and the keep-alive timer. Invocations run inside this task
+//! (no task per call); a hub method awaiting room in its own caller's outbox
+//! yields back here, where the outbox is drained.
+
+use std::pin::Pin;
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, Sleep, sleep_until, timeout};
+use tokio_util::sync::WaitForCancellationFutureOwned;
+
+use super::CloseReason;
+use super::invocations::{Finished, InvocationMeta, Invocations};
+use crate::context::HubCtx;
+use crate::method::{ArgumentError, InvocationFuture, MethodCall, error_text};
+use crate::protocol::{HubMessage, InvocationMessage, MessageReader, Protocol, TransferFormat};
+use crate::transport::{Inbound, Transport, TransportError};
+
+/// Messages written before one flush, at most.
+const MAX_BATCH: usize = 64;
+
+type Step = Result<(), CloseReason>;
+
+pub(super) struct EventLoop<T> {
+    ctx: HubCtx,
+    protocol: Protocol,
+    transport: T,
+    reader: MessageReader,
+    outbox: mpsc::Receiver<Bytes>,
+    invocations: Invocations,
+    closing: Pin<Box<WaitForCancellationFutureOwned>>,
+    timer: Option<Pin<Box<Sleep>>>,
+    last_read: Instant,
+    last_write: Instant,
+}
+
+impl<T: Transport> EventLoop<T> {
+    pub(super) fn new(
+        ctx: HubCtx,
+        transport: T,
+        reader: MessageReader,
+        outbox: mpsc::Receiver<Bytes>,
+    ) -> Self {
+        let connection = ctx.connection();
+        let options = connection.options();
+        let now = Instant::now();
+        let timer = (!transport.has_inherent_keep_alive()).then(|| {
+            let first = options
+                .keep_alive_interval
+                .min(options.client_timeout_interval);
+            Box::pin(sleep_until(now + first))
+        });
+        Self {
+            protocol: connection.protocol(),
+            invocations: Invocations::new(
+                options.maximum_parallel_invocations_per_client,
+                options.maximum_queued_invocations_per_client,
+            ),
+            closing: Box::pin(connection.closing.clone().cancelled_owned()),
+            timer,
+            last_read: now,
+            last_write: now,
+            ctx,
+            transport,
+            reader,
+            outbox,
+        }
+    }
+
+    /// Runs until the connection must end; returns why.
+    pub(super) async fn run(&mut self) -> CloseReason {
+        loop {
+            let accepting = self.invocations.accepting();
+            let step = tokio::select! {
+                biased;
+                () = &mut self.closing => Err(self.ctx.connection().take_close_reason()),
+                Some(message) = self.outbox.recv() => self.write_batch(message).await,
+                finished = self.invocations.next_finished() => self.complete(finished).await,
+                inbound = self.transport.recv(), if accepting => self.receive(inbound).await,
+                () = wait_for(&mut self.timer) => self.tick().await,
+            };
+            if let Err(reason) = step {
+                return reason;
+            }
+        }
+    }
+
+    /// Ends the connection: lets running invocations finish (bounded), tells the
+    /// client why it is closed, and closes the transport.
+    pub(super) async fn finish(&mut self, reason: &CloseReason) {
+        self.invocations.drop_queued();
+        let mut usable = reason.transport_usable();
+        let drain_timeout = self.ctx.connection().options().invocation_drain_timeout;
+        let drained = timeout(drain_timeout, async {
+            while !self.invocations.is_idle() {
+                let step = tokio::select! {
+                    Some(message) = self.outbox.recv() => {
+                        if usable { self.write_batch(message).await } else { Ok(()) }
+                    }
+                    finished = self.invocations.next_finished() => {
+                        if usable { self.complete(finished).await } else { Ok(()) }
+                    }
+                };
+                if step.is_err() {
+                    usable = false;
+                }
+            }
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!("invocations still running after the drain timeout were dropped");
+        }
+        if !usable {
+            return;
+        }
+        // Whatever was queued before the close goes out before the Close message.
+        let _ = self.drain_outbox().await;
+        if let Some(close) = reason.close_message(self.protocol) {
+            let _ = self.feed(close).await;
+        }
+        let _ = self.flush().await;
+        let send_timeout = self.ctx.connection().options().send_timeout;
+        let _ = timeout(send_timeout, self.transport.close()).await;
+    }
+
+    async fn feed(&mut self, payload: Bytes) -> Step {
+        let format = self.protocol.transfer_format();
+        self.transport
+            .feed(payload, format)
+            .await
+            .map_err(transport_failed)
+    }
+
+    async fn flush(&mut self) -> Step {
+        let send_timeout = self.ctx.connection().options().send_timeout;
+        match timeout(send_timeout, self.transport.flush()).await {
+            Ok(result) => result.map_err(transport_failed)?,
+            Err(_) => return Err(CloseReason::SendTimeout),
+        }
+        self.last_write = Instant::now();
+        Ok(())
+    }
+
+    /// Feeds everything queued in the outbox right now (bounded by its capacity).
+    async fn drain_outbox(&mut self) -> Step {
+        for _ in 0..self.outbox.max_capacity() {
+            match self.outbox.try_recv() {
+                Ok(message) => self.feed(message).await?,
+                Err(_) => break,
+            }
+        }
+        Ok(())
+    }
+
+    async fn write_batch(&mut self, first: Bytes) -> Step {
+        self.feed(first).await?;
+        for _ in 1..MAX_BATCH {
+            match self.outbox.try_recv() {
+                Ok(message) => self.feed(message).await?,
+                Err(_) => break,
+            }
+        }
+        self.flush().await
+    }
+
+    async fn complete(&mut self, finished: Finished) -> Step {
+        // Messages the method sent to its caller go out before its Completion.
+        self.drain_outbox().await?;
+        let detailed = self.ctx.connection().options().enable_detailed_errors;
+        if let Some(completion) = finished.completion(self.protocol, detailed) {
+            self.feed(completion).await?;
+        }
+        self.flush().await?;
+        // A slot is free: resume records left unparsed while the queue was full.
+        self.process_buffered()
+    }
+
+    async fn receive(&mut self, inbound: Option<Result<Inbound, TransportError>>) -> Step {
+        let inbound = match inbound {
+            Some(Ok(inbound)) => inbound,
+            Some(Err(error)) => return Err(transport_failed(error)),
+            None => return Err(CloseReason::TransportClosed),
+        };
+        self.last_read = Instant::now();
+        let expected = self.protocol.transfer_format();
+        if let Some(format) = inbound.format.filter(|&format| format != expected) {
+            return Err(CloseReason::Protocol(
+                crate::error::ProtocolError::WrongFrameKind {
+                    received: match format {
+                        TransferFormat::Text => "text",
+                        TransferFormat::Binary => "binary",
+                    },
+                    protocol: self.protocol.name(),
+                },
+            ));
+        }
+        self.reader
+            .push(inbound.data)
+            .map_err(CloseReason::Protocol)?;
+        self.process_buffered()
+    }
+
+    /// Parses and handles buffered records while invocations are accepted.
+    fn process_buffered(&mut self) -> Step {
+        while self.invocations.accepting() {
+            let Some(record) = self.reader.next_record().map_err(CloseReason::Protocol)? else {
+                break;
+            };
+            let message = self
+                .protocol
+                .parse(&record)
+                .map_err(CloseReason::Protocol)?;
+            self.handle(message)?;
+        }
+        Ok(())
+    }
+
+    fn handle(&mut self, message: HubMessage<'_>) -> Step {
+        match message {
+            HubMessage::Invocation(invocation) => self.dispatch(invocation, false),
+            HubMessage::StreamInvocation(invocation) => self.dispatch(invocation, true),
+            HubMessage::StreamItem(item) => {
+                tracing::debug!(id = %item.invocation_id, "stream item for an unknown stream ignored");
+            }
+            HubMessage::Completion(completion) => {
+                tracing::debug!(id = %completion.invocation_id, "completion for an unknown invocation ignored");
+            }
+            HubMessage::CancelInvocation { invocation_id } => {
+                tracing::debug!(id = %invocation_id, "cancel for an unknown invocation ignored");
+            }
+            HubMessage::Ping | HubMessage::Ack { .. } | HubMessage::Sequence { .. } => {}
+            HubMessage::Close(close) => {
+                return Err(CloseReason::ClientClosed { error: close.error });
+            }
+        }
+        Ok(())
+    }
+
+    /// Binds an invocation to its method and schedules it. Failures to bind are
+    /// scheduled too, as ready errors, so that every Completion keeps the order
+    /// of its invocation.
+    fn dispatch(&mut self, invocation: InvocationMessage<'_>, streaming: bool) {
+        let connection = self.ctx.connection();
+        let detailed = connection.options().enable_detailed_errors;
+        let target = &*invocation.target;
+        let dispatch = connection.hub().dispatch();
+        let started: Result<InvocationFuture, String> = match dispatch.find(target) {
+            None => Err(error_text::method_not_found(target)),
+            Some(_) if streaming => Err(error_text::streaming_mismatch(target, false)),
+            Some((_, info)) if info.arity != invocation.arguments.len() => {
+                let error = ArgumentError::Count {
+                    provided: invocation.arguments.len(),
+                    expected: info.arity,
+                };
+                Err(error_text::binding_failed(target, &error, detailed))
+            }
+            Some((index, _)) => {
+                let call = MethodCall {
+                    ctx: &self.ctx,
+                    invocation_id: invocation.invocation_id.as_deref(),
+                    arguments: &invocation.arguments,
+                };
+                dispatch
+                    .invoke(index, &call)
+                    .map_err(|error| error_text::binding_failed(target, &error, detailed))
+            }
+        };
+        let meta = InvocationMeta {
+            invocation_id: invocation.invocation_id.as_deref().map(Into::into),
+            target: target.into(),
+        };
+        match started {
+            Ok(future) => self.invocations.submit(meta, future),
+            Err(text) => self.invocations.reject(meta, text),
+        }
+    }
+
+    async fn tick(&mut self) -> Step {
+        let options = self.ctx.connection().options();
+        let (keep_alive, client_timeout) =
+            (options.keep_alive_interval, options.client_timeout_interval);
+        let now = Instant::now();
+        if now >= self.last_read + client_timeout {
+            return Err(CloseReason::ClientTimeout);
+        }
+        if now >= self.last_write + keep_alive {
+            let ping = self.protocol.encode_ping();
+            self.feed(ping).await?;
+            self.flush().await?;
+        }
+        let next = (self.last_write + keep_alive).min(self.last_read + client_timeout);
+        if let Some(timer) = self.timer.as_mut() {
+            timer.as_mut().reset(next);
+        }
+        Ok(())
+    }
+}
+
+async fn wait_for(timer: &mut Option<Pin<Box<Sleep>>>) {
+    match timer {
+        Some(timer) => timer.as_mut().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn transport_failed(error: TransportError) -> CloseReason {
+    CloseReason::TransportFailed(error.to_string())
+}

@@ -1,0 +1,172 @@
+//! Scheduling of one connection's invocations: at most
+//! `maximum_parallel_invocations_per_client` run at once, the rest wait in
+//! arrival order in a bounded queue.
+
+use std::any::Any;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::future::CatchUnwind;
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
+
+use crate::error::HubError;
+use crate::method::{InvocationFuture, MethodOutcome, error_text};
+use crate::protocol::Protocol;
+
+/// What a finished invocation needs to report its result.
+#[derive(Debug)]
+pub(super) struct InvocationMeta {
+    /// `None` for non-blocking invocations, which are never answered.
+    pub(super) invocation_id: Option<Box<str>>,
+    /// The method name as the client sent it (for error texts).
+    pub(super) target: Box<str>,
+}
+
+/// An invocation that ran to its end, panicked, or was rejected before running.
+pub(super) struct Finished {
+    meta: InvocationMeta,
+    outcome: Outcome,
+}
+
+enum Outcome {
+    Returned(MethodOutcome),
+    Panicked(Box<dyn Any + Send>),
+    /// Refused before running (unknown method, bad arguments): the final error text.
+    Rejected(String),
+}
+
+impl Finished {
+    /// The Completion to send, if the caller asked for one.
+    pub(super) fn completion(self, protocol: Protocol, detailed: bool) -> Option<Bytes> {
+        let id = self.meta.invocation_id?;
+        let target = &self.meta.target;
+        let error = match self.outcome {
+            Outcome::Returned(Ok(completion)) => return Some(completion),
+            Outcome::Returned(Err(error)) => error_text::unexpected(target, &error, detailed),
+            Outcome::Rejected(text) => text,
+            Outcome::Panicked(panic) => {
+                let message = panic_message(&*panic);
+                tracing::error!(target = %target, panic = message, "hub method panicked");
+                error_text::unexpected(target, &HubError::unexpected(message.to_owned()), detailed)
+            }
+        };
+        Some(protocol.encode_completion_error(&id, &error))
+    }
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("panic")
+}
+
+/// An invocation's work: the method's future (caught if it panics), or a
+/// rejection that is ready at once.
+enum Work {
+    Call(CatchUnwind<AssertUnwindSafe<InvocationFuture>>),
+    Rejected(Option<String>),
+}
+
+/// An invocation future that reports which invocation it was.
+struct Running {
+    meta: Option<InvocationMeta>,
+    work: Work,
+}
+
+impl Future for Running {
+    type Output = Finished;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Finished> {
+        let outcome = match &mut self.work {
+            Work::Call(future) => match std::task::ready!(future.poll_unpin(cx)) {
+                Ok(returned) => Outcome::Returned(returned),
+                Err(panic) => Outcome::Panicked(panic),
+            },
+            Work::Rejected(text) => Outcome::Rejected(text.take().unwrap_or_default()),
+        };
+        let meta = self.meta.take().expect("Running polled after completion");
+        Poll::Ready(Finished { meta, outcome })
+    }
+}
+
+/// The running and queued invocations of one connection.
+pub(super) struct Invocations {
+    running: FuturesUnordered<Running>,
+    queued: VecDeque<Running>,
+    max_parallel: usize,
+    max_queued: usize,
+}
+
+impl Invocations {
+    pub(super) fn new(max_parallel: usize, max_queued: usize) -> Self {
+        Self {
+            running: FuturesUnordered::new(),
+            queued: VecDeque::new(),
+            max_parallel: max_parallel.max(1),
+            max_queued: max_queued.max(1),
+        }
+    }
+
+    /// Starts the invocation now if a slot is free, else queues it.
+    pub(super) fn submit(&mut self, meta: InvocationMeta, future: InvocationFuture) {
+        self.schedule(Running {
+            meta: Some(meta),
+            work: Work::Call(AssertUnwindSafe(future).catch_unwind()),
+        });
+    }
+
+    /// Schedules the error of an invocation refused before running, so that its
+    /// Completion keeps its place among the others.
+    pub(super) fn reject(&mut self, meta: InvocationMeta, error_text: String) {
+        self.schedule(Running {
+            meta: Some(meta),
+            work: Work::Rejected(Some(error_text)),
+        });
+    }
+
+    fn schedule(&mut self, running: Running) {
+        if self.running.len() < self.max_parallel {
+            self.running.push(running);
+        } else {
+            self.queued.push_back(running);
+        }
+    }
+
+    /// Whether more messages may be read: false while the queue is full.
+    pub(super) fn accepting(&self) -> bool {
+        self.queued.len() < self.max_queued
+    }
+
+    /// Whether anything is running.
+    pub(super) fn is_idle(&self) -> bool {
+        self.running.is_empty()
+    }
+
+    /// Waits for the next invocation to finish; pending forever when none runs.
+    pub(super) async fn next_finished(&mut self) -> Finished {
+        if self.running.is_empty() {
+            std::future::pending::<()>().await;
+        }
+        let finished = self
+            .running
+            .next()
+            .await
+            .expect("running invocations are not empty");
+        if let Some(next) = self.queued.pop_front() {
+            self.running.push(next);
+        }
+        finished
+    }
+
+    /// Drops invocations that have not started.
+    pub(super) fn drop_queued(&mut self) {
+        self.queued.clear();
+    }
+}

@@ -1,0 +1,207 @@
+//! One client connection: its shared state and the task that drives it.
+//!
+//! [`serve`] runs the whole life of a connection on one task: handshake, then an
+//! event loop over the transport, the connection's outbox, its running
+//! invocations and its keep-alive timer, then cleanup. Other tasks reach a
+//! connection only through [`Connection`]: they push encoded messages into its
+//! bounded outbox, or ask it to close.
+
+mod close;
+mod event_loop;
+mod handshake;
+mod invocations;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use bytes::Bytes;
+use tokio::sync::mpsc::{self, error::TrySendError};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+pub(crate) use close::CloseReason;
+
+use crate::context::{HubCtx, Items};
+use crate::hub::HubShared;
+use crate::id::ConnectionId;
+use crate::message::SerializedMessage;
+use crate::options::HubOptions;
+use crate::protocol::{EncodeError, Protocol};
+use crate::protocol::{Framing, MessageReader};
+use crate::transport::{ConnectionInfo, Identity, Transport};
+
+/// The state of a connection that other tasks may touch.
+pub(crate) struct Connection {
+    id: ConnectionId,
+    identity: Identity,
+    protocol: Protocol,
+    transport: &'static str,
+    remote_addr: Option<SocketAddr>,
+    hub: Arc<HubShared>,
+    options: Arc<HubOptions>,
+    outbox: mpsc::Sender<Bytes>,
+    items: Items,
+    closing: CancellationToken,
+    close_reason: Mutex<Option<CloseReason>>,
+}
+
+impl Connection {
+    pub(crate) fn id(&self) -> &ConnectionId {
+        &self.id
+    }
+
+    pub(crate) fn user_id(&self) -> Option<&str> {
+        self.identity.user_id.as_deref()
+    }
+
+    pub(crate) fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    pub(crate) fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
+    pub(crate) fn transport(&self) -> &'static str {
+        self.transport
+    }
+
+    pub(crate) fn remote_addr(&self) -> Option<SocketAddr> {
+        self.remote_addr
+    }
+
+    pub(crate) fn hub(&self) -> &Arc<HubShared> {
+        &self.hub
+    }
+
+    pub(crate) fn options(&self) -> &HubOptions {
+        &self.options
+    }
+
+    pub(crate) fn items(&self) -> &Items {
+        &self.items
+    }
+
+    /// Queues a broadcast message without waiting. A full outbox means the client
+    /// does not keep up: it is closed rather than let the queue grow or the sender wait.
+    pub(crate) fn deliver(&self, message: &SerializedMessage<'_>) -> Result<(), EncodeError> {
+        let bytes = message.get(self.protocol)?;
+        match self.outbox.try_send(bytes) {
+            Ok(()) | Err(TrySendError::Closed(_)) => {}
+            Err(TrySendError::Full(_)) => self.close(CloseReason::SlowConsumer {
+                capacity: self.options.outbound_queue_capacity,
+            }),
+        }
+        Ok(())
+    }
+
+    /// Waits until this connection's outbox is at most half full, so that a hub
+    /// method sending many messages to its own caller is paced by the socket
+    /// instead of overflowing the queue.
+    pub(crate) async fn wait_for_outbox_room(&self) {
+        let half = self.outbox.max_capacity() / 2;
+        while self.outbox.capacity() < half && !self.outbox.is_closed() {
+            match self.outbox.reserve().await {
+                Ok(permit) => drop(permit),
+                Err(_) => return,
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// Asks the connection to close; the first reason given wins.
+    pub(crate) fn close(&self, reason: CloseReason) {
+        let mut slot = self
+            .close_reason
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if slot.is_none() {
+            *slot = Some(reason);
+        }
+        drop(slot);
+        self.closing.cancel();
+    }
+
+    fn take_close_reason(&self) -> CloseReason {
+        self.close_reason
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .unwrap_or(CloseReason::ServerShutdown)
+    }
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("id", &self.id)
+            .field("user_id", &self.identity.user_id)
+            .field("protocol", &self.protocol)
+            .field("transport", &self.transport)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs a connection from handshake to cleanup.
+pub(crate) async fn serve<T: Transport>(
+    hub: Arc<HubShared>,
+    mut transport: T,
+    info: ConnectionInfo,
+) {
+    let span = tracing::debug_span!(
+        "connection",
+        id = %info.connection_id,
+        transport = transport.name(),
+        user = info.identity.user_id.as_deref().unwrap_or(""),
+    );
+    async move {
+        let options = hub.options();
+        let mut reader = MessageReader::new(
+            Framing::RecordSeparator,
+            options.maximum_receive_message_size,
+        );
+        let Some(handshake) =
+            handshake::perform(&mut transport, &mut reader, &options, &info.shutdown).await
+        else {
+            return;
+        };
+        reader.set_framing(handshake.protocol.framing());
+        tracing::debug!(protocol = handshake.protocol.name(), "handshake completed");
+
+        let (outbox_sender, outbox) = mpsc::channel(options.outbound_queue_capacity.max(1));
+        let connection = Arc::new(Connection {
+            id: info.connection_id,
+            identity: info.identity,
+            protocol: handshake.protocol,
+            transport: transport.name(),
+            remote_addr: info.remote_addr,
+            hub: hub.clone(),
+            options,
+            outbox: outbox_sender,
+            items: Items::default(),
+            closing: info.shutdown.child_token(),
+            close_reason: Mutex::new(None),
+        });
+        hub.registry().register(&connection);
+        let ctx = HubCtx::new(connection.clone());
+        let mut event_loop = event_loop::EventLoop::new(ctx, transport, reader, outbox);
+        let reason = event_loop.run().await;
+        match reason.disconnect_error() {
+            Some(error) => tracing::debug!(%error, "connection closing with an error"),
+            None => tracing::debug!("connection closing"),
+        }
+        event_loop.finish(&reason).await;
+        hub.registry().unregister(&connection);
+    }
+    .instrument(span)
+    .await
+}
+
+impl Protocol {
+    fn framing(self) -> Framing {
+        match self.transfer_format() {
+            crate::protocol::TransferFormat::Text => Framing::RecordSeparator,
+            crate::protocol::TransferFormat::Binary => Framing::LengthPrefixed,
+        }
+    }
+}

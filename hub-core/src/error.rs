@@ -1,0 +1,144 @@
+//! Errors a hub method reports to its caller, and errors of the runtime itself.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// The result type of hub methods and client callbacks.
+pub type HubResult<T = ()> = Result<T, HubError>;
+
+/// An error a hub method returns to the client that invoked it.
+///
+/// Mirrors ASP.NET Core's split between `HubException` and other exceptions:
+///
+/// * [`HubError::new`] is meant for the client: its message is always sent
+///   (`... HubException: <message>`).
+/// * Any other error converted with `?` (every `std::error::Error` converts) is
+///   an *unexpected* error: the client only learns that something failed, unless
+///   [`HubOptions::enable_detailed_errors`](crate::HubOptions::enable_detailed_errors)
+///   is on.
+///
+/// Like `anyhow::Error`, `HubError` does not implement `std::error::Error` itself,
+/// which is what lets every error type convert into it.
+pub struct HubError {
+    message: Cow<'static, str>,
+    kind: Cow<'static, str>,
+    visible: bool,
+}
+
+impl HubError {
+    /// An error whose message the client always sees (ASP.NET's `HubException`).
+    pub fn new(message: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            message: message.into(),
+            kind: Cow::Borrowed("HubException"),
+            visible: true,
+        }
+    }
+
+    /// An unexpected error: the client sees its message only with detailed errors on.
+    pub fn unexpected(message: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            message: message.into(),
+            kind: Cow::Borrowed("Error"),
+            visible: false,
+        }
+    }
+
+    /// The error message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Whether the client sees the message even without detailed errors.
+    pub fn is_visible(&self) -> bool {
+        self.visible
+    }
+
+    /// The `<Kind>: <message>` suffix ASP.NET appends to error texts.
+    pub(crate) fn detail(&self) -> String {
+        format!("{}: {}", self.kind, self.message)
+    }
+}
+
+impl<E> From<E> for HubError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    fn from(error: E) -> Self {
+        let full = std::any::type_name::<E>();
+        let short = full.rsplit("::").next().unwrap_or(full);
+        Self {
+            message: Cow::Owned(error.to_string()),
+            kind: Cow::Owned(short.to_owned()),
+            visible: false,
+        }
+    }
+}
+
+impl fmt::Debug for HubError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HubError")
+            .field("kind", &self.kind)
+            .field("message", &self.message)
+            .field("visible", &self.visible)
+            .finish()
+    }
+}
+
+impl fmt::Display for HubError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// A hub message that could not be parsed. Closes the connection.
+#[derive(Debug, thiserror::Error)]
+pub enum ProtocolError {
+    /// The bytes are not a valid message of the protocol.
+    #[error("invalid message: {0}")]
+    Malformed(String),
+    /// A message is larger than `maximum_receive_message_size`.
+    #[error(
+        "The maximum message size of {limit}B was exceeded. The message size can be configured in AddHubOptions."
+    )]
+    MessageTooLarge {
+        /// The configured limit in bytes.
+        limit: usize,
+    },
+    /// The message type is not one this server understands.
+    #[error("Unknown message type: {0}")]
+    UnknownMessageType(u64),
+    /// A required property of a message is missing.
+    #[error("Missing required property '{0}'.")]
+    MissingProperty(&'static str),
+    /// A WebSocket frame's kind does not match the negotiated protocol.
+    #[error("Received a {received} frame on a connection using the {protocol} protocol.")]
+    WrongFrameKind {
+        /// `text` or `binary`.
+        received: &'static str,
+        /// The negotiated protocol's name.
+        protocol: &'static str,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn std_errors_convert_as_unexpected_with_their_type_name() {
+        let error: HubError = "x".parse::<i32>().unwrap_err().into();
+        assert!(!error.is_visible());
+        assert_eq!(
+            error.detail(),
+            "ParseIntError: invalid digit found in string"
+        );
+    }
+
+    #[test]
+    fn hub_errors_are_visible_hub_exceptions() {
+        let error = HubError::new("boom");
+        assert!(error.is_visible());
+        assert_eq!(error.detail(), "HubException: boom");
+    }
+}

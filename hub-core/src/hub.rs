@@ -1,0 +1,162 @@
+//! A hub ready to serve connections, and the handle to reach its clients from
+//! anywhere ([`HubContext`]).
+
+use std::sync::{Arc, PoisonError, RwLock};
+
+use serde::Serialize;
+
+use crate::clients::{Clients, Groups};
+use crate::connection;
+use crate::error::HubError;
+use crate::message::{ClientInvocation, SerializedMessage};
+use crate::method::HubDispatch;
+use crate::options::HubOptions;
+use crate::registry::{Registry, RegistryStats, Target};
+use crate::transport::{ConnectionInfo, Transport};
+
+/// What every connection of a hub shares.
+pub(crate) struct HubShared {
+    dispatch: Box<dyn HubDispatch>,
+    registry: Registry,
+    options: RwLock<Arc<HubOptions>>,
+}
+
+impl HubShared {
+    pub(crate) fn dispatch(&self) -> &dyn HubDispatch {
+        &*self.dispatch
+    }
+
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    pub(crate) fn options(&self) -> Arc<HubOptions> {
+        self.options
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Sends `method(arguments...)` to every connection `target` names,
+    /// encoding it at most once per protocol in use.
+    pub(crate) fn send<A: Serialize + ?Sized>(
+        &self,
+        target: &Target,
+        method: &str,
+        arguments: &A,
+    ) -> Result<(), HubError> {
+        let invocation = ClientInvocation {
+            target: method,
+            arguments,
+        };
+        let message = SerializedMessage::new(&invocation);
+        self.registry.deliver(target, &message)?;
+        Ok(())
+    }
+}
+
+/// A hub: a `#[hub]` trait implementation with its options and its connections.
+///
+/// Made by the `into_hub()` method the `#[hub]` macro adds to the trait; served
+/// by `hub-transport`. Cloning is cheap and clones share everything.
+#[derive(Clone)]
+pub struct Hub {
+    shared: Arc<HubShared>,
+}
+
+impl Hub {
+    pub(crate) fn from_dispatch(dispatch: Box<dyn HubDispatch>) -> Self {
+        Self {
+            shared: Arc::new(HubShared {
+                dispatch,
+                registry: Registry::new(),
+                options: RwLock::new(Arc::new(HubOptions::default())),
+            }),
+        }
+    }
+
+    /// Replaces the hub's options; connections made afterwards use them.
+    pub fn with_options(self, options: HubOptions) -> Self {
+        *self
+            .shared
+            .options
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(options);
+        self
+    }
+
+    /// The hub's current options.
+    pub fn options(&self) -> Arc<HubOptions> {
+        self.shared.options()
+    }
+
+    /// A handle to send to this hub's clients and manage its groups from
+    /// outside hub methods (background tasks, HTTP handlers).
+    pub fn context(&self) -> HubContext {
+        HubContext {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Runs one connection over `transport` until it ends: handshake, messages,
+    /// cleanup. Transports call this once per connection.
+    pub async fn serve_connection<T: Transport>(&self, transport: T, info: ConnectionInfo) {
+        connection::serve(self.shared.clone(), transport, info).await;
+    }
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("name", &self.shared.dispatch.name())
+            .field("registry", &self.shared.registry)
+            .finish()
+    }
+}
+
+/// Reaches a hub's clients and groups from anywhere (ASP.NET's `IHubContext`).
+///
+/// ```no_run
+/// # use hub_core::{HubContext, hub_client, HubResult};
+/// #[hub_client]
+/// trait ClockClient {
+///     async fn show_time(&self, time: String);
+/// }
+///
+/// async fn tick(context: HubContext) -> HubResult<()> {
+///     context.clients().all().show_time("12:00".into()).await
+/// }
+/// ```
+#[derive(Clone)]
+pub struct HubContext {
+    shared: Arc<HubShared>,
+}
+
+impl HubContext {
+    pub(crate) fn from_shared(shared: Arc<HubShared>) -> Self {
+        Self { shared }
+    }
+
+    /// Every target: `all`, `client(id)`, `group(name)`, `user(id)`, ...
+    pub fn clients(&self) -> Clients<'_> {
+        Clients::new(&self.shared)
+    }
+
+    /// Adds connections to groups and removes them.
+    pub fn groups(&self) -> Groups<'_> {
+        Groups::new(&self.shared)
+    }
+
+    /// How many connections, users and groups this server holds for the hub.
+    pub fn stats(&self) -> RegistryStats {
+        self.shared.registry.stats()
+    }
+}
+
+impl std::fmt::Debug for HubContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubContext")
+            .field("hub", &self.shared.dispatch.name())
+            .finish()
+    }
+}

@@ -1,0 +1,99 @@
+//! The SignalR hub runtime: typed hubs, typed client proxies, groups, users,
+//! and the JSON hub protocol, independent of any HTTP stack.
+//!
+//! A hub is a trait annotated with [`#[hub]`](hub); the client methods it calls
+//! are a trait annotated with [`#[hub_client]`](hub_client):
+//!
+//! ```
+//! use hub_core::{HubCtx, HubResult, hub, hub_client};
+//!
+//! #[hub_client]
+//! pub trait ChatClient {
+//!     async fn receive_message(&self, user: String, message: String);
+//! }
+//!
+//! #[hub(client = ChatClient)]
+//! pub trait Chat {
+//!     async fn send_message(&self, ctx: &HubCtx, user: String, message: String) -> HubResult<()>;
+//! }
+//!
+//! struct ChatHub;
+//!
+//! impl Chat for ChatHub {
+//!     async fn send_message(&self, ctx: &HubCtx, user: String, message: String) -> HubResult<()> {
+//!         ctx.clients().all().receive_message(user, message).await
+//!     }
+//! }
+//!
+//! let hub = ChatHub.into_hub();
+//! # let _ = hub;
+//! ```
+//!
+//! Serve the hub with `hub-transport` (`Server::builder().hub("/chatHub", hub)`).
+//!
+//! # Wire names
+//! `send_message` is `SendMessage` on the wire; `#[hub(name = "...")]` on a
+//! method renames it. Incoming names match ignoring ASCII case, as in ASP.NET Core.
+//!
+//! # Method signatures
+//! * the receiver is `&self`;
+//! * an optional first parameter `ctx: &HubCtx` receives the call's context;
+//! * every other parameter is an argument: any `serde::de::DeserializeOwned + Send` type;
+//! * the return type is `()`, any `Serialize` type, or `Result<T, E>` with
+//!   `E: Into<HubError>` (every `std::error::Error` converts; [`HubError::new`]
+//!   reaches the client verbatim, other errors only with detailed errors on).
+
+mod clients;
+mod connection;
+mod context;
+mod error;
+mod hub;
+mod id;
+mod message;
+mod method;
+mod options;
+pub mod protocol;
+mod registry;
+mod transport;
+
+pub use clients::{CallerClients, ClientProxy, Clients, Groups, Recipient, Recipients};
+pub use context::{HubCtx, Items};
+pub use error::{HubError, HubResult, ProtocolError};
+pub use hub::{Hub, HubContext};
+pub use hub_macros::{hub, hub_client};
+pub use id::{ConnectionId, random_id};
+pub use method::ArgumentError;
+pub use options::HubOptions;
+pub use registry::RegistryStats;
+pub use transport::{ConnectionInfo, Identity, Inbound, Transport, TransportError};
+
+/// What `#[hub]` and `#[hub_client]` expand to. Not a public API: it may change
+/// in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::method::{HubBuilder, IntoMethodResult, InvocationFuture, InvokeFn, MethodCall};
+    pub use std::future::Future;
+    pub use std::sync::Arc;
+
+    use crate::clients::ClientProxy;
+    use crate::error::HubResult;
+
+    /// Sends a client method call through any target.
+    pub fn send<'a, P, A>(
+        proxy: &'a P,
+        method: &'static str,
+        arguments: A,
+    ) -> impl Future<Output = HubResult<()>> + Send + 'a
+    where
+        P: ClientProxy + ?Sized,
+        A: serde::Serialize + Send + Sync + 'a,
+    {
+        proxy.send(method, arguments)
+    }
+
+    /// Compile-time check that an argument type can be received.
+    pub fn assert_argument<T: serde::de::DeserializeOwned + Send + 'static>() {}
+
+    /// Compile-time check that a client method argument can be sent.
+    pub fn assert_client_argument<T: serde::Serialize + Send + Sync>() {}
+}

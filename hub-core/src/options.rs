@@ -1,0 +1,65 @@
+//! Hub options, with ASP.NET Core SignalR's defaults.
+
+use std::time::Duration;
+
+use crate::protocol::Protocol;
+
+/// Options of one hub. Every field has ASP.NET Core's default unless noted.
+///
+/// ```
+/// # use std::time::Duration;
+/// let options = hub_core::HubOptions {
+///     keep_alive_interval: Duration::from_secs(10),
+///     enable_detailed_errors: true,
+///     ..Default::default()
+/// };
+/// ```
+#[derive(Clone, Debug)]
+pub struct HubOptions {
+    /// Send a Ping when nothing else was sent for this long (15 s). Not on Long Polling.
+    pub keep_alive_interval: Duration,
+    /// Close the connection when nothing was received for this long (30 s).
+    /// Armed once the handshake completes; official clients ping every 15 s.
+    pub client_timeout_interval: Duration,
+    /// Close the connection when no complete handshake arrives in time (15 s).
+    pub handshake_timeout: Duration,
+    /// The largest message (and handshake) a client may send, in bytes (32 KiB).
+    pub maximum_receive_message_size: usize,
+    /// How many non-streaming invocations of one connection run at once (1).
+    pub maximum_parallel_invocations_per_client: usize,
+    /// Invocations of one connection queued while all parallel slots are busy (32,
+    /// not in ASP.NET). When the queue is full the server stops reading from that
+    /// connection until a slot frees, which pushes back on the client.
+    pub maximum_queued_invocations_per_client: usize,
+    /// Include exception details in errors sent to clients (false).
+    pub enable_detailed_errors: bool,
+    /// Messages queued for one connection before it counts as a slow consumer
+    /// (1024, not in ASP.NET). A broadcast that finds the queue full closes that
+    /// connection with an error instead of blocking the sender or growing memory.
+    pub outbound_queue_capacity: usize,
+    /// A single write to the transport taking longer than this closes the connection (10 s).
+    pub send_timeout: Duration,
+    /// How long invocations still running when a connection ends may take to finish
+    /// before they are dropped (5 s, not in ASP.NET).
+    pub invocation_drain_timeout: Duration,
+    /// Hub protocols offered to clients (all implemented ones).
+    pub supported_protocols: Vec<Protocol>,
+}
+
+impl Default for HubOptions {
+    fn default() -> Self {
+        Self {
+            keep_alive_interval: Duration::from_secs(15),
+            client_timeout_interval: Duration::from_secs(30),
+            handshake_timeout: Duration::from_secs(15),
+            maximum_receive_message_size: 32 * 1024,
+            maximum_parallel_invocations_per_client: 1,
+            maximum_queued_invocations_per_client: 32,
+            enable_detailed_errors: false,
+            outbound_queue_capacity: 1024,
+            send_timeout: Duration::from_secs(10),
+            invocation_drain_timeout: Duration::from_secs(5),
+            supported_protocols: Protocol::ALL.to_vec(),
+        }
+    }
+}

@@ -1,0 +1,350 @@
+//! The `json` hub protocol: one JSON object per message, each ended by `0x1E`.
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
+
+use super::{
+    CloseMessage, CompletionMessage, CompletionOutcome, EncodeError, EncodedValue, HubMessage,
+    InvocationMessage, RECORD_SEPARATOR, StreamItemMessage,
+};
+use crate::error::ProtocolError;
+
+/// Every field any message type may carry; unknown fields (`headers`, ...) are ignored.
+#[derive(Deserialize)]
+struct JsonMessage<'a> {
+    #[serde(rename = "type")]
+    kind: Option<u64>,
+    #[serde(rename = "invocationId", borrow, default)]
+    invocation_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    target: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    arguments: Option<Vec<&'a RawValue>>,
+    #[serde(rename = "streamIds", borrow, default)]
+    stream_ids: Option<Vec<Cow<'a, str>>>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    item: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    result: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    error: Option<Cow<'a, str>>,
+    #[serde(rename = "allowReconnect", default)]
+    allow_reconnect: Option<bool>,
+    #[serde(rename = "sequenceId", default)]
+    sequence_id: Option<u64>,
+}
+
+/// Keeps an explicit `null` as `Some(null)`, so `"result":null` differs from no result.
+fn required_id(id: Option<Cow<'_, str>>) -> Result<Cow<'_, str>, ProtocolError> {
+    id.ok_or(ProtocolError::MissingProperty("invocationId"))
+}
+
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(deserializer).map(Some)
+}
+
+pub(super) fn parse(record: &[u8]) -> Result<HubMessage<'_>, ProtocolError> {
+    let message: JsonMessage<'_> =
+        serde_json::from_slice(record).map_err(|e| ProtocolError::Malformed(e.to_string()))?;
+    let kind = message.kind.ok_or(ProtocolError::MissingProperty("type"))?;
+    let invocation_id = message.invocation_id;
+    Ok(match kind {
+        1 | 4 => {
+            let invocation = InvocationMessage {
+                invocation_id,
+                target: message
+                    .target
+                    .ok_or(ProtocolError::MissingProperty("target"))?,
+                arguments: message
+                    .arguments
+                    .ok_or(ProtocolError::MissingProperty("arguments"))?
+                    .into_iter()
+                    .map(EncodedValue::json)
+                    .collect(),
+                stream_ids: message.stream_ids.unwrap_or_default(),
+            };
+            if kind == 1 {
+                HubMessage::Invocation(invocation)
+            } else {
+                if invocation.invocation_id.is_none() {
+                    return Err(ProtocolError::MissingProperty("invocationId"));
+                }
+                HubMessage::StreamInvocation(invocation)
+            }
+        }
+        2 => HubMessage::StreamItem(StreamItemMessage {
+            invocation_id: required_id(invocation_id)?,
+            item: EncodedValue::json(message.item.ok_or(ProtocolError::MissingProperty("item"))?),
+        }),
+        3 => {
+            let outcome = match (message.error, message.result) {
+                (Some(_), Some(_)) => {
+                    return Err(ProtocolError::Malformed(
+                        "The 'error' and 'result' properties are mutually exclusive.".into(),
+                    ));
+                }
+                (Some(error), None) => CompletionOutcome::Error(error),
+                (None, Some(result)) => CompletionOutcome::Result(EncodedValue::json(result)),
+                (None, None) => CompletionOutcome::Empty,
+            };
+            HubMessage::Completion(CompletionMessage {
+                invocation_id: required_id(invocation_id)?,
+                outcome,
+            })
+        }
+        5 => HubMessage::CancelInvocation {
+            invocation_id: required_id(invocation_id)?,
+        },
+        6 => HubMessage::Ping,
+        7 => HubMessage::Close(CloseMessage {
+            error: message.error.map(Cow::into_owned),
+            allow_reconnect: message.allow_reconnect.unwrap_or(false),
+        }),
+        8 => HubMessage::Ack {
+            sequence_id: message
+                .sequence_id
+                .ok_or(ProtocolError::MissingProperty("sequenceId"))?,
+        },
+        9 => HubMessage::Sequence {
+            sequence_id: message
+                .sequence_id
+                .ok_or(ProtocolError::MissingProperty("sequenceId"))?,
+        },
+        other => return Err(ProtocolError::UnknownMessageType(other)),
+    })
+}
+
+/// A message under construction: `{"type":N` ... `}` + RS.
+struct Writer(Vec<u8>);
+
+impl Writer {
+    fn new(kind: u8, capacity: usize) -> Self {
+        let mut buf = Vec::with_capacity(capacity + 24);
+        buf.extend_from_slice(b"{\"type\":");
+        buf.push(b'0' + kind);
+        Self(buf)
+    }
+
+    /// Appends `,"name":` followed by `value` as JSON.
+    fn field<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) -> Result<(), EncodeError> {
+        self.0.push(b',');
+        self.0.push(b'"');
+        self.0.extend_from_slice(name.as_bytes());
+        self.0.extend_from_slice(b"\":");
+        serde_json::to_writer(&mut self.0, value).map_err(|e| EncodeError(e.to_string()))
+    }
+
+    /// A field whose value cannot fail to encode (strings, bools).
+    fn plain_field<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) {
+        self.field(name, value)
+            .expect("strings and booleans always encode as JSON");
+    }
+
+    fn finish(mut self) -> Bytes {
+        self.0.push(b'}');
+        self.0.push(RECORD_SEPARATOR);
+        Bytes::from(self.0)
+    }
+}
+
+pub(super) fn encode_invocation<A: Serialize + ?Sized>(
+    invocation_id: Option<&str>,
+    target: &str,
+    arguments: &A,
+) -> Result<Bytes, EncodeError> {
+    let mut writer = Writer::new(1, target.len() + 64);
+    if let Some(id) = invocation_id {
+        writer.plain_field("invocationId", id);
+    }
+    writer.plain_field("target", target);
+    writer.field("arguments", arguments)?;
+    Ok(writer.finish())
+}
+
+pub(super) fn encode_completion_result<T: Serialize + ?Sized>(
+    invocation_id: &str,
+    result: &T,
+) -> Result<Bytes, EncodeError> {
+    let mut writer = Writer::new(3, invocation_id.len() + 32);
+    writer.plain_field("invocationId", invocation_id);
+    writer.field("result", result)?;
+    Ok(writer.finish())
+}
+
+pub(super) fn encode_completion_error(invocation_id: &str, error: &str) -> Bytes {
+    let mut writer = Writer::new(3, invocation_id.len() + error.len() + 32);
+    writer.plain_field("invocationId", invocation_id);
+    writer.plain_field("error", error);
+    writer.finish()
+}
+
+pub(super) fn encode_completion_empty(invocation_id: &str) -> Bytes {
+    let mut writer = Writer::new(3, invocation_id.len() + 24);
+    writer.plain_field("invocationId", invocation_id);
+    writer.finish()
+}
+
+pub(super) fn encode_stream_item<T: Serialize + ?Sized>(
+    invocation_id: &str,
+    item: &T,
+) -> Result<Bytes, EncodeError> {
+    let mut writer = Writer::new(2, invocation_id.len() + 32);
+    writer.plain_field("invocationId", invocation_id);
+    writer.field("item", item)?;
+    Ok(writer.finish())
+}
+
+pub(super) fn encode_close(error: Option<&str>, allow_reconnect: bool) -> Bytes {
+    let mut writer = Writer::new(7, error.map_or(0, str::len) + 32);
+    if let Some(error) = error {
+        writer.plain_field("error", error);
+    }
+    if allow_reconnect {
+        writer.plain_field("allowReconnect", &true);
+    }
+    writer.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(bytes: &Bytes) -> &str {
+        std::str::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn parses_invocations_in_the_js_clients_key_order() {
+        let record = br#"{"target":"Add","arguments":[40,2],"invocationId":"0","type":1}"#;
+        let HubMessage::Invocation(invocation) = parse(record).unwrap() else {
+            panic!("not an invocation")
+        };
+        assert_eq!(invocation.invocation_id.as_deref(), Some("0"));
+        assert_eq!(invocation.target, "Add");
+        let args: Vec<i32> = invocation
+            .arguments
+            .iter()
+            .map(|a| a.decode().unwrap())
+            .collect();
+        assert_eq!(args, [40, 2]);
+    }
+
+    #[test]
+    fn ignores_headers_and_unknown_properties() {
+        let record = br#"{"type":1,"headers":{"a":"b"},"extra":[1,{"x":2}],"target":"Echo","arguments":["x"]}"#;
+        let HubMessage::Invocation(invocation) = parse(record).unwrap() else {
+            panic!("not an invocation")
+        };
+        assert!(invocation.invocation_id.is_none());
+    }
+
+    #[test]
+    fn unescapes_strings() {
+        let record = br#"{"type":1,"target":"Ec\u0068o","arguments":[]}"#;
+        let HubMessage::Invocation(invocation) = parse(record).unwrap() else {
+            panic!("not an invocation")
+        };
+        assert_eq!(invocation.target, "Echo");
+    }
+
+    #[test]
+    fn distinguishes_null_result_from_no_result() {
+        let with_null = parse(br#"{"type":3,"invocationId":"s1","result":null}"#).unwrap();
+        assert!(matches!(
+            with_null,
+            HubMessage::Completion(CompletionMessage {
+                outcome: CompletionOutcome::Result(_),
+                ..
+            })
+        ));
+        let empty = parse(br#"{"type":3,"invocationId":"s1"}"#).unwrap();
+        assert!(matches!(
+            empty,
+            HubMessage::Completion(CompletionMessage {
+                outcome: CompletionOutcome::Empty,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn rejects_bad_messages() {
+        for record in [
+            &b"not json"[..],
+            br#"{"type":1,"arguments":[]}"#,
+            br#"{"type":1,"target":"x"}"#,
+            br#"{"type":42}"#,
+            br#"{"target":"x","arguments":[]}"#,
+            br#"{"type":"1"}"#,
+            br#"{"type":3,"invocationId":"1","result":1,"error":"e"}"#,
+            br#"{"type":2,"invocationId":"1"}"#,
+            br#"{"type":1,"type":1,"target":"x","arguments":[]}"#,
+            b"{\"type\":1,\"target\":\"\xff\",\"arguments\":[]}",
+        ] {
+            assert!(
+                parse(record).is_err(),
+                "{}",
+                String::from_utf8_lossy(record)
+            );
+        }
+    }
+
+    #[test]
+    fn parses_control_messages() {
+        assert!(matches!(parse(br#"{"type":6}"#).unwrap(), HubMessage::Ping));
+        assert!(matches!(
+            parse(br#"{"type":7,"error":"bye","allowReconnect":true}"#).unwrap(),
+            HubMessage::Close(CloseMessage { error: Some(e), allow_reconnect: true }) if e == "bye"
+        ));
+        assert!(matches!(
+            parse(br#"{"type":8,"sequenceId":12}"#).unwrap(),
+            HubMessage::Ack { sequence_id: 12 }
+        ));
+    }
+
+    #[test]
+    fn encodes_messages_as_asp_net_does() {
+        assert_eq!(
+            text(&encode_invocation(None, "Receive", &("hi",)).unwrap()),
+            "{\"type\":1,\"target\":\"Receive\",\"arguments\":[\"hi\"]}\x1e"
+        );
+        assert_eq!(
+            text(&encode_invocation(Some("s1"), "Answer", &[(); 0]).unwrap()),
+            "{\"type\":1,\"invocationId\":\"s1\",\"target\":\"Answer\",\"arguments\":[]}\x1e"
+        );
+        assert_eq!(
+            text(&encode_completion_result("0", &()).unwrap()),
+            "{\"type\":3,\"invocationId\":\"0\",\"result\":null}\x1e"
+        );
+        assert_eq!(
+            text(&encode_completion_error("0", "a \"quoted\" error")),
+            "{\"type\":3,\"invocationId\":\"0\",\"error\":\"a \\\"quoted\\\" error\"}\x1e"
+        );
+        assert_eq!(
+            text(&encode_completion_empty("7")),
+            "{\"type\":3,\"invocationId\":\"7\"}\x1e"
+        );
+        assert_eq!(
+            text(&encode_close(
+                Some("Connection closed with an error."),
+                true
+            )),
+            "{\"type\":7,\"error\":\"Connection closed with an error.\",\"allowReconnect\":true}\x1e"
+        );
+        assert_eq!(text(&encode_close(None, false)), "{\"type\":7}\x1e");
+    }
+
+    #[test]
+    fn encoding_round_trips_through_the_parser() {
+        let bytes = encode_stream_item("3", &vec![1, 2, 3]).unwrap();
+        let record = &bytes[..bytes.len() - 1];
+        let HubMessage::StreamItem(item) = parse(record).unwrap() else {
+            panic!("not a stream item")
+        };
+        assert_eq!(item.invocation_id, "3");
+        assert_eq!(item.item.decode::<Vec<i32>>().unwrap(), [1, 2, 3]);
+    }
+}

@@ -1,0 +1,95 @@
+//! The seam between the hub runtime and a transport (WebSockets, SSE, Long Polling).
+//!
+//! A transport moves opaque payloads; everything SignalR-specific (handshake,
+//! framing, keep-alive, Close messages) happens in the connection task that
+//! drives it. `hub-transport` implements this trait over HTTP.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use tokio_util::sync::CancellationToken;
+
+use crate::id::ConnectionId;
+use crate::protocol::TransferFormat;
+
+/// A payload received from the client.
+#[derive(Debug, Clone)]
+pub struct Inbound {
+    /// The bytes, possibly holding several (or part of a) hub message.
+    pub data: Bytes,
+    /// The WebSocket frame kind it arrived in; `None` where the transport has
+    /// no such notion (HTTP POST bodies).
+    pub format: Option<TransferFormat>,
+}
+
+/// Why a transport failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    /// An I/O or protocol error of the underlying socket.
+    #[error("transport error: {0}")]
+    Io(String),
+    /// The peer sent more than the transport accepts in one payload.
+    #[error("payload too large: {0}")]
+    TooLarge(String),
+    /// The transport is already closed.
+    #[error("transport closed")]
+    Closed,
+}
+
+/// One bidirectional transport of one connection.
+///
+/// Implementations must make [`recv`](Transport::recv) cancel-safe: the
+/// connection task polls it inside `select!` and may drop the future.
+pub trait Transport: Send + 'static {
+    /// The transport's name as in negotiate responses (`WebSockets`, ...).
+    fn name(&self) -> &'static str;
+
+    /// The formats this transport can carry.
+    fn transfer_formats(&self) -> &'static [TransferFormat];
+
+    /// Whether the transport keeps itself alive (Long Polling): no Pings are
+    /// sent and the client timeout does not apply.
+    fn has_inherent_keep_alive(&self) -> bool {
+        false
+    }
+
+    /// The next payload from the client; `None` once the client is gone.
+    fn recv(&mut self) -> impl Future<Output = Option<Result<Inbound, TransportError>>> + Send;
+
+    /// Queues one payload of complete messages; it may be buffered until [`flush`](Transport::flush).
+    fn feed(
+        &mut self,
+        payload: Bytes,
+        format: TransferFormat,
+    ) -> impl Future<Output = Result<(), TransportError>> + Send;
+
+    /// Writes out everything fed so far.
+    fn flush(&mut self) -> impl Future<Output = Result<(), TransportError>> + Send;
+
+    /// Ends the transport cleanly (WebSocket close handshake, end of an SSE body, ...).
+    fn close(&mut self) -> impl Future<Output = ()> + Send;
+}
+
+/// Who a new connection belongs to, as established by the transport layer.
+#[derive(Debug, Clone, Default)]
+pub struct Identity {
+    /// The user id (`Clients.User(..)` target), or `None` for anonymous connections.
+    pub user_id: Option<String>,
+    /// Claims of the authenticated user (name/value pairs).
+    pub claims: Vec<(String, String)>,
+}
+
+/// What the transport layer knows about a connection it hands to a hub.
+#[derive(Debug, Clone)]
+pub struct ConnectionInfo {
+    /// The connection's public id (from negotiate, or fresh with skipNegotiation).
+    pub connection_id: ConnectionId,
+    /// The authenticated identity.
+    pub identity: Identity,
+    /// The client's address, when known.
+    pub remote_addr: Option<SocketAddr>,
+    /// Cancelled when the server shuts down: the connection sends a Close
+    /// message (with `allowReconnect`) and ends.
+    pub shutdown: CancellationToken,
+}

@@ -1,0 +1,91 @@
+//! The options of `#[hub(...)]`, `#[hub_client(...)]` and of `#[hub(...)]` on methods.
+
+use proc_macro2::{Span, TokenStream};
+use syn::parse::Parser;
+use syn::{Attribute, LitStr, Path};
+
+use crate::errors::Errors;
+
+/// Options on the trait.
+pub(crate) struct TraitOptions {
+    /// `client = ChatClient` (servers only).
+    pub(crate) client: Option<Path>,
+    /// `crate = "path"`: where `hub_core` lives.
+    pub(crate) krate: Path,
+}
+
+/// Parses the macro's own arguments. `allow_client` is false for `#[hub_client]`.
+pub(crate) fn parse_trait_options(
+    args: TokenStream,
+    allow_client: bool,
+    errors: &mut Errors,
+) -> TraitOptions {
+    let mut options = TraitOptions {
+        client: None,
+        krate: syn::parse_quote!(::hub_core),
+    };
+    let accepted = if allow_client {
+        "`client = Trait` or `crate = \"path\"`"
+    } else {
+        "`crate = \"path\"`"
+    };
+    let parser = syn::meta::parser(|meta| {
+        if meta.path.is_ident("client") && allow_client {
+            options.client = Some(meta.value()?.parse()?);
+            Ok(())
+        } else if meta.path.is_ident("crate") {
+            let path: LitStr = meta.value()?.parse()?;
+            options.krate = path.parse()?;
+            Ok(())
+        } else {
+            Err(meta.error(format!("unknown option; expected {accepted}")))
+        }
+    });
+    if let Err(error) = parser.parse2(args) {
+        errors.push(error);
+    }
+    options
+}
+
+/// Options on a method.
+#[derive(Default)]
+pub(crate) struct MethodOptions {
+    /// `name = "Wire"`: the wire name, and where it was written.
+    pub(crate) name: Option<(String, Span)>,
+}
+
+/// Takes our `#[hub(...)]` attributes off a method, parsing them.
+pub(crate) fn take_method_options(
+    attrs: &mut Vec<Attribute>,
+    errors: &mut Errors,
+) -> MethodOptions {
+    let mut options = MethodOptions::default();
+    attrs.retain(|attr| {
+        if !attr.path().is_ident("hub") {
+            return true;
+        }
+        let result = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("name") {
+                let name: LitStr = meta.value()?.parse()?;
+                if name.value().is_empty() {
+                    return Err(syn::Error::new(
+                        name.span(),
+                        "the wire name must not be empty",
+                    ));
+                }
+                if options.name.is_some() {
+                    return Err(meta.error("duplicate `name` option"));
+                }
+                options.name = Some((name.value(), name.span()));
+                Ok(())
+            } else {
+                Err(meta.error("unknown method option; expected `name = \"WireName\"`"))
+            }
+        });
+        if let Err(error) = result {
+            errors.push(error);
+        }
+        false
+    });
+    options
+}

@@ -1,0 +1,36 @@
+//! The `#[hub]` and `#[hub_client]` attribute macros.
+//!
+//! Use them through `hub-core`, which re-exports both and documents the
+//! accepted signatures. Each macro parses the trait into a model
+//! ([`model`]), validates it while collecting every error ([`errors`]), then
+//! generates code ([`expand`]) that calls into `hub_core::__private`.
+
+mod attr;
+mod errors;
+mod expand;
+mod model;
+mod naming;
+
+use proc_macro::TokenStream;
+
+/// Turns a trait into a SignalR hub: every `async fn` becomes a method clients
+/// can invoke, and the trait gains `fn into_hub(self) -> hub_core::Hub`.
+///
+/// Trait options: `#[hub(client = ClientTrait)]` names the client callbacks
+/// trait; `#[hub(crate = "path")]` overrides the path of `hub_core`.
+/// Method options: `#[hub(name = "WireName")]` renames a method on the wire.
+#[proc_macro_attribute]
+pub fn hub(args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::server::expand(args.into(), input.into()).into()
+}
+
+/// Turns a trait into typed client callbacks: each `async fn` becomes a call of
+/// that client method, available on every client target (`ctx.clients().all()`,
+/// `ctx.clients().caller()`, ...).
+///
+/// Trait options: `#[hub_client(crate = "path")]`. Method options:
+/// `#[hub(name = "WireName")]`.
+#[proc_macro_attribute]
+pub fn hub_client(args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::client::expand(args.into(), input.into()).into()
+}

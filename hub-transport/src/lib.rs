@@ -1,0 +1,52 @@
+//! SignalR transports over HTTP for `hub-core` hubs, on hyper 1.
+//!
+//! A [`Server`] maps hubs to paths and serves, for each, `POST {path}/negotiate`
+//! and the WebSockets transport at `{path}`, the way ASP.NET Core's
+//! `MapHub<T>(path)` does; it can also serve static files for samples.
+//!
+//! ```no_run
+//! use hub_core::{HubCtx, HubResult, hub, hub_client};
+//!
+//! #[hub_client]
+//! trait ChatClient {
+//!     async fn receive_message(&self, user: String, message: String);
+//! }
+//!
+//! #[hub(client = ChatClient)]
+//! trait Chat {
+//!     async fn send_message(&self, ctx: &HubCtx, user: String, message: String) -> HubResult<()>;
+//! }
+//!
+//! struct ChatHub;
+//! impl Chat for ChatHub {
+//!     async fn send_message(&self, ctx: &HubCtx, user: String, message: String) -> HubResult<()> {
+//!         ctx.clients().all().receive_message(user, message).await
+//!     }
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let server = hub_transport::Server::builder()
+//!         .hub("/chatHub", ChatHub.into_hub())
+//!         .bind("127.0.0.1:5000".parse().unwrap())
+//!         .await?;
+//!     println!("listening on http://{}", server.local_addr());
+//!     server.run_until_signal().await
+//! }
+//! ```
+
+mod auth;
+mod endpoint;
+mod http_util;
+mod negotiate;
+mod options;
+mod server;
+mod sessions;
+mod shutdown;
+mod static_files;
+mod websocket;
+
+pub use auth::{Authenticator, Unauthorized, bearer_token};
+pub use http_util::Body;
+pub use options::{EndpointOptions, Transports};
+pub use server::{Server, ServerBuilder, ShutdownHandle};

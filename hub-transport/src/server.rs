@@ -1,0 +1,277 @@
+//! The HTTP server: maps hubs to paths, serves sample files, shuts down gracefully.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{Request, Response, StatusCode};
+use hub_core::Hub;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::auth::Authenticator;
+use crate::endpoint::HubEndpoint;
+use crate::http_util::{Body, text};
+use crate::options::EndpointOptions;
+use crate::static_files::{self, StaticMount};
+
+/// How long shutdown waits for connections to say goodbye.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// What request handlers share with the server.
+#[derive(Debug, Clone)]
+pub(crate) struct ServerState {
+    /// Cancelled when the server shuts down.
+    pub(crate) shutdown: CancellationToken,
+    /// Every task serving a connection, awaited on shutdown.
+    pub(crate) tracker: TaskTracker,
+}
+
+#[derive(Debug)]
+struct Router {
+    endpoints: Vec<Arc<HubEndpoint>>,
+    static_mounts: Vec<StaticMount>,
+    state: ServerState,
+}
+
+impl Router {
+    async fn handle(&self, request: Request<Incoming>, remote_addr: SocketAddr) -> Response<Body> {
+        let path = request.uri().path().to_owned();
+        for endpoint in &self.endpoints {
+            if let Some(route) = endpoint.route(&path) {
+                return endpoint
+                    .handle(route, request, remote_addr, &self.state)
+                    .await;
+            }
+        }
+        match static_files::serve(&self.static_mounts, request.method(), &path).await {
+            Some(response) => response,
+            None => text(StatusCode::NOT_FOUND, "Not Found"),
+        }
+    }
+}
+
+/// Configures a [`Server`].
+///
+/// ```no_run
+/// # async fn run(hub: hub_core::Hub) -> std::io::Result<()> {
+/// let server = hub_transport::Server::builder()
+///     .hub("/chatHub", hub)
+///     .static_dir("/", "wwwroot")
+///     .bind("127.0.0.1:5000".parse().unwrap())
+///     .await?;
+/// println!("listening on http://{}", server.local_addr());
+/// server.run_until_signal().await
+/// # }
+/// ```
+#[derive(Debug, Default)]
+#[must_use]
+pub struct ServerBuilder {
+    endpoints: Vec<HubEndpoint>,
+    static_mounts: Vec<StaticMount>,
+    authenticator: Option<Authenticator>,
+}
+
+impl ServerBuilder {
+    /// Serves `hub` at `path` (e.g. `/chatHub`) with default endpoint options.
+    pub fn hub(self, path: &str, hub: Hub) -> Self {
+        self.hub_with_options(path, hub, EndpointOptions::default())
+    }
+
+    /// Serves `hub` at `path` with the given endpoint options.
+    pub fn hub_with_options(mut self, path: &str, hub: Hub, options: EndpointOptions) -> Self {
+        let path = format!("/{}", path.trim_matches('/'));
+        self.endpoints.push(HubEndpoint {
+            path,
+            hub,
+            options,
+            sessions: Arc::default(),
+            authenticator: None,
+        });
+        self
+    }
+
+    /// Authenticates every hub request (negotiate and transports) with `authenticator`.
+    pub fn authenticate(mut self, authenticator: Authenticator) -> Self {
+        self.authenticator = Some(authenticator);
+        self
+    }
+
+    /// Serves the files under `dir` at `url_path` (`/` serves `dir/index.html`).
+    pub fn static_dir(mut self, url_path: &str, dir: impl Into<PathBuf>) -> Self {
+        self.static_mounts.push(StaticMount {
+            url_path: url_path.to_owned(),
+            target: dir.into(),
+            is_dir: true,
+        });
+        self
+    }
+
+    /// Serves one file at `url_path`.
+    pub fn static_file(mut self, url_path: &str, file: impl Into<PathBuf>) -> Self {
+        self.static_mounts.push(StaticMount {
+            url_path: url_path.to_owned(),
+            target: file.into(),
+            is_dir: false,
+        });
+        self
+    }
+
+    /// Binds the listening socket (port 0 picks a free port).
+    pub async fn bind(self, addr: SocketAddr) -> io::Result<Server> {
+        let listener = TcpListener::bind(addr).await?;
+        let local_addr = listener.local_addr()?;
+        let state = ServerState {
+            shutdown: CancellationToken::new(),
+            tracker: TaskTracker::new(),
+        };
+        let authenticator = self.authenticator;
+        let endpoints = self
+            .endpoints
+            .into_iter()
+            .map(|mut endpoint| {
+                endpoint.authenticator = authenticator.clone();
+                Arc::new(endpoint)
+            })
+            .collect();
+        Ok(Server {
+            listener,
+            local_addr,
+            router: Arc::new(Router {
+                endpoints,
+                static_mounts: self.static_mounts,
+                state,
+            }),
+        })
+    }
+}
+
+/// A bound SignalR server.
+#[derive(Debug)]
+pub struct Server {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    router: Arc<Router>,
+}
+
+/// Stops a running [`Server`] from elsewhere.
+#[derive(Debug, Clone)]
+pub struct ShutdownHandle(CancellationToken);
+
+impl ShutdownHandle {
+    /// Starts a graceful shutdown: clients get a Close message (with
+    /// `allowReconnect`), then the server stops.
+    pub fn shutdown(&self) {
+        self.0.cancel();
+    }
+}
+
+impl Server {
+    /// A new builder.
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder::default()
+    }
+
+    /// The bound address (with the real port).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// A handle that shuts the server down.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle(self.router.state.shutdown.clone())
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then shuts down gracefully.
+    pub async fn run_until_signal(self) -> io::Result<()> {
+        self.run_until(crate::shutdown::signal()).await
+    }
+
+    /// Serves until `stop` resolves or a [`ShutdownHandle`] fires, then shuts
+    /// down gracefully: stops accepting, sends every client a Close message,
+    /// and waits (up to 10 s) for connections to end.
+    pub async fn run_until(self, stop: impl Future<Output = ()>) -> io::Result<()> {
+        let state = self.router.state.clone();
+        let reaper = tokio::spawn(reap_sessions(self.router.clone()));
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok((stream, remote_addr)) => self.spawn_http_connection(stream, remote_addr),
+                    Err(error) => {
+                        // Out of file descriptors and the like: back off, keep serving.
+                        tracing::warn!(%error, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                },
+                () = &mut stop => break,
+                () = state.shutdown.cancelled() => break,
+            }
+        }
+        tracing::info!("shutting down");
+        drop(self.listener);
+        state.shutdown.cancel();
+        reaper.abort();
+        state.tracker.close();
+        if tokio::time::timeout(SHUTDOWN_GRACE, state.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                remaining = state.tracker.len(),
+                "connections still open after the shutdown grace period"
+            );
+        }
+        Ok(())
+    }
+
+    fn spawn_http_connection(&self, stream: TcpStream, remote_addr: SocketAddr) {
+        let _ = stream.set_nodelay(true);
+        let router = self.router.clone();
+        let shutdown = router.state.shutdown.clone();
+        self.router.state.tracker.spawn(async move {
+            let service = service_fn(move |request| {
+                let router = router.clone();
+                async move { Ok::<_, Infallible>(router.handle(request, remote_addr).await) }
+            });
+            let connection = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
+            tokio::pin!(connection);
+            let result = tokio::select! {
+                result = connection.as_mut() => result,
+                () = shutdown.cancelled() => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(error) = result {
+                tracing::debug!(%error, "HTTP connection ended with an error");
+            }
+        });
+    }
+}
+
+/// Drops negotiated connections no transport picked up in time (every second).
+async fn reap_sessions(router: Arc<Router>) {
+    let mut interval = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        interval.tick().await;
+        for endpoint in &router.endpoints {
+            let reaped = endpoint
+                .sessions
+                .reap_unused(endpoint.options.disconnect_timeout);
+            if reaped > 0 {
+                tracing::debug!(reaped, path = %endpoint.path, "unused negotiated connections dropped");
+            }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+"use strict";
+
+// The ASP.NET Core SignalR tutorial's chat.js, unchanged in spirit.
+const connection = new signalR.HubConnectionBuilder()
+  .withUrl("/chatHub")
+  .withAutomaticReconnect()
+  .build();
+
+const sendButton = document.getElementById("sendButton");
+const status = document.getElementById("status");
+
+connection.on("ReceiveMessage", (user, message) => {
+  const li = document.createElement("li");
+  document.getElementById("messagesList").appendChild(li);
+  // textContent, never innerHTML: messages are untrusted input.
+  li.textContent = `${user} says ${message}`;
+});
+
+connection.onreconnecting(() => { sendButton.disabled = true; status.textContent = "reconnecting…"; });
+connection.onreconnected(() => { sendButton.disabled = false; status.textContent = "connected"; });
+connection.onclose(() => { sendButton.disabled = true; status.textContent = "disconnected"; });
+
+connection.start().then(() => {
+  sendButton.disabled = false;
+  status.textContent = "connected";
+}).catch((err) => {
+  status.textContent = "failed to connect: " + err.toString();
+});
+
+function send(event) {
+  const user = document.getElementById("userInput").value;
+  const input = document.getElementById("messageInput");
+  connection.invoke("SendMessage", user, input.value).catch((err) => console.error(err.toString()));
+  input.value = "";
+  input.focus();
+  if (event) event.preventDefault();
+}
+
+sendButton.addEventListener("click", send);
+document.getElementById("messageInput").addEventListener("keydown", (event) => {
+  if (event.key === "Enter") send(event);
+});

@@ -1,0 +1,76 @@
+//! The command line every sample binary shares.
+
+use std::io::Write;
+use std::net::SocketAddr;
+
+/// Parsed arguments.
+#[derive(Debug, Clone)]
+pub struct Args {
+    /// `--addr HOST:PORT` (default `127.0.0.1:5000`; port 0 picks a free port).
+    pub addr: SocketAddr,
+}
+
+/// Parses `std::env::args()`, exiting with a usage message on bad input.
+pub fn parse(program: &str) -> Args {
+    match parse_from(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(error) => {
+            eprintln!("{program}: {error}\nusage: {program} [--addr HOST:PORT]");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn parse_from(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
+    let mut parsed = Args {
+        addr: SocketAddr::from(([127, 0, 0, 1], 5000)),
+    };
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--addr" => {
+                let value = args.next().ok_or("--addr needs a value")?;
+                parsed.addr = value
+                    .parse()
+                    .map_err(|_| format!("--addr: `{value}` is not HOST:PORT"))?;
+            }
+            "-h" | "--help" => return Err("help".into()),
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    Ok(parsed)
+}
+
+/// Logs to stderr (`RUST_LOG` filters; default `info`).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// Prints the line tests and scripts wait for: `listening on http://HOST:PORT`.
+pub fn announce(addr: SocketAddr) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "listening on http://{addr}");
+    let _ = stdout.flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Args, String> {
+        parse_from(args.iter().map(|arg| arg.to_string()))
+    }
+
+    #[test]
+    fn parses_the_address() {
+        assert_eq!(parse(&[]).unwrap().addr.port(), 5000);
+        assert_eq!(parse(&["--addr", "127.0.0.1:0"]).unwrap().addr.port(), 0);
+        assert!(parse(&["--addr"]).is_err());
+        assert!(parse(&["--addr", "nope"]).is_err());
+        assert!(parse(&["--bogus"]).is_err());
+    }
+}

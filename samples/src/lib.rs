@@ -1,0 +1,21 @@
+//! Sample hubs, as libraries (so tests can start them in-process) with thin binaries:
+//!
+//! * [`chat`]: the ASP.NET Core SignalR chat tutorial, with its page.
+//! * [`testhub`]: the fixed hub contract every client test relies on
+//!   (`shared/docs/test-hub.md`).
+
+pub mod chat;
+pub mod cli;
+pub mod testhub;
+
+use std::path::PathBuf;
+
+/// The repository root (where `node_modules` is installed by `npm ci`).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+/// The official `@microsoft/signalr` browser build, from `node_modules`.
+pub fn signalr_browser_js() -> PathBuf {
+    repo_root().join("node_modules/@microsoft/signalr/dist/browser/signalr.min.js")
+}

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: unit, macro UI, and integration tests (the official
+# SignalR client in Node.js against the sample hubs, over real sockets).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/npm-install.sh
+cargo test --workspace "$@"

@@ -1,0 +1,116 @@
+//! Helpers for the integration tests: start a sample hub on a free port, run a
+//! Node.js script with the official SignalR client against it.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use hub_core::{Hub, HubContext};
+use hub_transport::{ServerBuilder, ShutdownHandle};
+use tokio::process::Command;
+use tokio::task::JoinHandle;
+
+/// A server running in the test's runtime on `127.0.0.1:0`.
+#[derive(Debug)]
+pub struct TestServer {
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// `http://127.0.0.1:PORT`.
+    pub base_url: String,
+    /// The hub's context, to inspect the registry from the test.
+    pub context: HubContext,
+    shutdown: ShutdownHandle,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl TestServer {
+    /// Starts the test hub (`/hubs/test`) with default options.
+    pub async fn testhub() -> Self {
+        Self::testhub_with(samples::testhub::hub()).await
+    }
+
+    /// Starts the test hub's server around `hub` (e.g. with custom options).
+    pub async fn testhub_with(hub: Hub) -> Self {
+        let context = hub.context();
+        Self::start(samples::testhub::server(hub), context).await
+    }
+
+    /// Starts any server; `context` is the hub the test inspects.
+    pub async fn start(builder: ServerBuilder, context: HubContext) -> Self {
+        let server = builder
+            .bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .expect("bind 127.0.0.1:0");
+        let addr = server.local_addr();
+        let shutdown = server.shutdown_handle();
+        let task = tokio::spawn(server.run_until(std::future::pending()));
+        Self {
+            addr,
+            base_url: format!("http://{addr}"),
+            context,
+            shutdown,
+            task,
+        }
+    }
+
+    /// The test hub's URL.
+    pub fn testhub_url(&self) -> String {
+        format!("{}{}", self.base_url, samples::testhub::PATH)
+    }
+
+    /// Shuts the server down gracefully and waits for it.
+    pub async fn stop(self) {
+        self.shutdown.shutdown();
+        let result = tokio::time::timeout(Duration::from_secs(15), self.task)
+            .await
+            .expect("server stops within 15 s");
+        result.expect("server task").expect("server result");
+    }
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    samples::repo_root()
+}
+
+/// Fails with a clear message when `npm ci` has not been run.
+pub fn require_node_modules() {
+    let client = repo_root().join("node_modules/@microsoft/signalr");
+    assert!(
+        client.exists(),
+        "{} is missing: run `npm ci` in the repository root (scripts/test.sh does)",
+        client.display()
+    );
+}
+
+/// Runs `node --test tests/js/<script>` with `env`, and fails the test (printing
+/// Node's output) unless every Node test passes.
+pub async fn node_test(script: &str, env: &[(&str, &str)]) {
+    require_node_modules();
+    let path = repo_root().join("tests/js").join(script);
+    let output = node_command(&path)
+        .envs(env.iter().copied())
+        .output()
+        .await
+        .expect("run node (is Node.js installed?)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "node --test {script} failed ({})\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}",
+        output.status
+    );
+}
+
+fn node_command(script: &Path) -> Command {
+    let mut command = Command::new("node");
+    command
+        .arg("--test")
+        .arg("--test-reporter=spec")
+        .arg(script)
+        .current_dir(repo_root())
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    command
+}
