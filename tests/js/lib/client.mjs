@@ -1,5 +1,7 @@
 // Shared helpers for tests that drive the server with the official client.
 // Environment: HUB_URL (required): the hub's URL, e.g. http://127.0.0.1:1234/hubs/test.
+import assert from "node:assert/strict";
+import { isDeepStrictEqual } from "node:util";
 import * as signalR from "@microsoft/signalr";
 
 export { signalR };
@@ -7,8 +9,11 @@ export { signalR };
 export const HUB_URL = process.env.HUB_URL;
 if (!HUB_URL) throw new Error("HUB_URL is not set");
 
-/** Builds (not starts) a connection to the test hub. `token` becomes the user id. */
-export function build({ url = HUB_URL, token, skipNegotiation = false, transport } = {}) {
+/**
+ * Builds (not starts) a connection to the test hub. `token` becomes the user
+ * id; `protocol` replaces the JSON hub protocol (e.g. a RecordingProtocol).
+ */
+export function build({ url = HUB_URL, token, skipNegotiation = false, transport, protocol } = {}) {
   const options = {};
   if (token !== undefined) options.accessTokenFactory = () => token;
   if (skipNegotiation) {
@@ -17,10 +22,9 @@ export function build({ url = HUB_URL, token, skipNegotiation = false, transport
   } else if (transport !== undefined) {
     options.transport = transport;
   }
-  return new signalR.HubConnectionBuilder()
-    .withUrl(url, options)
-    .configureLogging(signalR.LogLevel.Error)
-    .build();
+  const builder = new signalR.HubConnectionBuilder().withUrl(url, options).configureLogging(signalR.LogLevel.Error);
+  if (protocol !== undefined) builder.withHubProtocol(protocol);
+  return builder.build();
 }
 
 /** Builds and starts a connection. */
@@ -81,4 +85,142 @@ export async function settle(connection, inbox) {
   await inbox.until((m) => m.includes(marker), `marker ${marker}`);
   inbox.messages.splice(inbox.messages.indexOf(marker), 1);
   return [...inbox.messages];
+}
+
+/** Returns what `inbox` received since the last drain, proven complete (see `settle`), and empties it. */
+export async function drain(connection, inbox) {
+  const messages = await settle(connection, inbox);
+  inbox.messages.length = 0;
+  return messages;
+}
+
+/**
+ * A started connection with an inbox for `Receive`, a name for assertion
+ * messages, and its connection id.
+ */
+export class Peer {
+  static async open(name, options) {
+    const connection = await connect(options);
+    return new Peer(name, connection);
+  }
+
+  constructor(name, connection) {
+    this.name = name;
+    this.connection = connection;
+    this.inbox = new Inbox(connection);
+  }
+
+  get id() {
+    return this.connection.connectionId;
+  }
+
+  invoke(method, ...args) {
+    return this.connection.invoke(method, ...args);
+  }
+
+  /** What arrived since the last call, proven complete. */
+  received() {
+    return drain(this.connection, this.inbox);
+  }
+
+  stop() {
+    return this.connection.stop();
+  }
+}
+
+/**
+ * Asserts exactly what each peer received since the last check: `expected`
+ * maps a peer's name to its messages in order; unlisted peers must have got
+ * nothing.
+ */
+export async function assertReceived(peers, expected) {
+  for (const name of Object.keys(expected)) {
+    if (!peers.some((peer) => peer.name === name)) throw new Error(`no peer named ${name}`);
+  }
+  const received = await Promise.all(peers.map((peer) => peer.received()));
+  const actual = Object.fromEntries(peers.map((peer, i) => [peer.name, received[i]]));
+  const wanted = Object.fromEntries(peers.map((peer) => [peer.name, expected[peer.name] ?? []]));
+  assert.deepEqual(actual, wanted);
+}
+
+/** Asserts that `promise` rejects with an Error whose message is exactly `message`. */
+export async function rejectsWith(promise, message) {
+  await assert.rejects(promise, (error) => {
+    assert.ok(error instanceof Error, `expected an Error, got ${error}`);
+    assert.equal(error.message, message);
+    return true;
+  });
+}
+
+/** The test hub's registry counts, as `GetStats` reports them. */
+export async function getStats(connection) {
+  const { connections, users, groups, groupedConnections } = await connection.invoke("GetStats");
+  return { connections, users, groups, groupedConnections };
+}
+
+/**
+ * Polls `GetStats` until it equals `expected` (the server unregisters a
+ * connection asynchronously once its socket closes), failing with the last
+ * stats after `timeoutMs`.
+ */
+export async function waitForStats(connection, expected, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const stats = await getStats(connection);
+    if (isDeepStrictEqual(stats, expected)) return stats;
+    if (Date.now() > deadline) {
+      assert.deepEqual(stats, expected, `registry stats did not reach the expected counts within ${timeoutMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * Stops `connections`, then checks with a fresh connection that the server's
+ * registry holds nothing but that connection: no leaked connection, user or
+ * group.
+ */
+export async function assertRegistryClean(connections, { token } = {}) {
+  await Promise.all(connections.map((connection) => connection.stop()));
+  const fresh = await connect({ token });
+  try {
+    await waitForStats(fresh, {
+      connections: 1,
+      users: token === undefined ? 0 : 1,
+      groups: 0,
+      groupedConnections: 0,
+    });
+  } finally {
+    await fresh.stop();
+  }
+}
+
+/**
+ * The JSON hub protocol, recording every message the client parses (after
+ * the handshake), to check what the server sent, including messages the
+ * client itself would ignore.
+ */
+export class RecordingProtocol {
+  constructor() {
+    this.inner = new signalR.JsonHubProtocol();
+    this.name = this.inner.name;
+    this.version = this.inner.version;
+    this.transferFormat = this.inner.transferFormat;
+    this.received = [];
+  }
+
+  parseMessages(input, logger) {
+    const messages = this.inner.parseMessages(input, logger);
+    this.received.push(...messages);
+    return messages;
+  }
+
+  writeMessage(message) {
+    return this.inner.writeMessage(message);
+  }
+
+  /** The recorded messages but Pings. */
+  get messages() {
+    return this.received.filter((message) => message.type !== signalR.MessageType.Ping);
+  }
 }
