@@ -178,7 +178,8 @@ impl Registry {
             Target::AllExcept(excluded) => self.deliver_to_all(message, excluded),
             Target::Connection(id) => deliver_to_each(self.get(id).iter(), message, &[]),
             Target::Connections(ids) => {
-                for id in ids {
+                // A connection listed twice still gets one copy, as in ASP.NET.
+                for id in unique(ids) {
                     if let Some(connection) = self.get(id) {
                         connection.deliver(message)?;
                     }
@@ -196,7 +197,7 @@ impl Registry {
             Target::GroupExcept(name, excluded) => self.deliver_to_group(name, excluded, message),
             Target::User(user) => self.deliver_to_user(user, message),
             Target::Users(users) => {
-                for user in users {
+                for user in unique(users) {
                     self.deliver_to_user(user, message)?;
                 }
                 Ok(())
@@ -250,6 +251,15 @@ fn deliver_to_each<'c>(
         }
     }
     Ok(())
+}
+
+/// The distinct items of a list, in order.
+fn unique<T: AsRef<str>>(items: &[T]) -> impl Iterator<Item = &str> {
+    let mut seen = HashSet::with_capacity(items.len());
+    items
+        .iter()
+        .map(AsRef::as_ref)
+        .filter(move |item| seen.insert(*item))
 }
 
 fn remove_member(members: &mut HashMap<Arc<str>, ConnectionMap>, group: &str, id: &str) {
