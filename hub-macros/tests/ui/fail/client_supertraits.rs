@@ -1,0 +1,8 @@
+use hub_core::hub_client;
+
+#[hub_client]
+pub trait Client: Send + Sync {
+    async fn receive(&self, message: String);
+}
+
+fn main() {}

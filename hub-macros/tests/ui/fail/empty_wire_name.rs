@@ -1,0 +1,9 @@
+use hub_core::hub;
+
+#[hub]
+pub trait Hub {
+    #[hub(name = "")]
+    async fn echo(&self, message: String) -> String;
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use hub_core::hub;
+
+#[hub(path = "/hub")]
+pub trait Hub {
+    async fn echo(&self, message: String) -> String;
+}
+
+fn main() {}
