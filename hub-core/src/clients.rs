@@ -8,6 +8,7 @@ use std::future::Future;
 use std::ops::Deref;
 
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::connection::Connection;
 use crate::error::{HubError, HubResult};
@@ -27,6 +28,22 @@ pub trait ClientProxy: Sync {
     /// for a slow recipient (see `HubOptions::outbound_queue_capacity`).
     fn send<A>(&self, method: &str, arguments: A) -> impl Future<Output = HubResult<()>> + Send
     where
+        A: Serialize + Send + Sync;
+}
+
+/// Exactly one connection: client methods with a return value (client results)
+/// can be called on it.
+pub trait SingleClientProxy: ClientProxy {
+    /// Invokes `method(arguments...)` on the connection and waits for the value
+    /// its handler returns (`connection.on("method", ...)` returning a value or
+    /// a promise in the JS client).
+    ///
+    /// Fails with the client's error (e.g. "Client didn't provide a result."
+    /// when it has no handler), with "Connection '<id>' does not exist." or
+    /// "... disconnected.", or after `HubOptions::client_result_timeout`.
+    fn invoke<R, A>(&self, method: &str, arguments: A) -> impl Future<Output = HubResult<R>> + Send
+    where
+        R: DeserializeOwned + Send,
         A: Serialize + Send + Sync;
 }
 
@@ -231,6 +248,16 @@ impl ClientProxy for Recipient<'_> {
         self.hub.send(&target, method, &arguments)?;
         pace(self.caller).await;
         Ok(())
+    }
+}
+
+impl SingleClientProxy for Recipient<'_> {
+    async fn invoke<R, A>(&self, method: &str, arguments: A) -> HubResult<R>
+    where
+        R: DeserializeOwned + Send,
+        A: Serialize + Send + Sync,
+    {
+        crate::results::invoke(self.hub, &self.connection_id, method, &arguments).await
     }
 }
 

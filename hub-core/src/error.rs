@@ -19,6 +19,7 @@ pub type HubResult<T = ()> = Result<T, HubError>;
 ///
 /// Like `anyhow::Error`, `HubError` does not implement `std::error::Error` itself,
 /// which is what lets every error type convert into it.
+#[derive(Clone)]
 pub struct HubError {
     message: Cow<'static, str>,
     kind: Cow<'static, str>,
@@ -111,6 +112,9 @@ pub enum ProtocolError {
     /// A required property of a message is missing.
     #[error("Missing required property '{0}'.")]
     MissingProperty(&'static str),
+    /// The transport refused what the client sent (too large, not UTF-8, ...).
+    #[error("{0}")]
+    Transport(String),
     /// A WebSocket frame's kind does not match the negotiated protocol.
     #[error("Received a {received} frame on a connection using the {protocol} protocol.")]
     WrongFrameKind {

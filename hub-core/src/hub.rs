@@ -1,6 +1,7 @@
 //! A hub ready to serve connections, and the handle to reach its clients from
 //! anywhere ([`HubContext`]).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use serde::Serialize;
@@ -8,6 +9,7 @@ use serde::Serialize;
 use crate::clients::{Clients, Groups};
 use crate::connection;
 use crate::error::HubError;
+use crate::filter::{Filters, HubFilter};
 use crate::message::{ClientInvocation, SerializedMessage};
 use crate::method::HubDispatch;
 use crate::options::HubOptions;
@@ -19,6 +21,9 @@ pub(crate) struct HubShared {
     dispatch: Box<dyn HubDispatch>,
     registry: Registry,
     options: RwLock<Arc<HubOptions>>,
+    filters: RwLock<Filters>,
+    /// Ids of the server's own invocations (client results): `s1`, `s2`, ...
+    last_invocation_id: AtomicU64,
 }
 
 impl HubShared {
@@ -35,6 +40,19 @@ impl HubShared {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    pub(crate) fn filters(&self) -> Filters {
+        self.filters
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// A fresh id for a server-to-client invocation (`s<n>`, as ASP.NET names them).
+    pub(crate) fn next_invocation_id(&self) -> String {
+        let id = self.last_invocation_id.fetch_add(1, Ordering::Relaxed) + 1;
+        format!("s{id}")
     }
 
     /// Sends `method(arguments...)` to every connection `target` names,
@@ -71,6 +89,8 @@ impl Hub {
                 dispatch,
                 registry: Registry::new(),
                 options: RwLock::new(Arc::new(HubOptions::default())),
+                filters: RwLock::new(Filters::default()),
+                last_invocation_id: AtomicU64::new(0),
             }),
         }
     }
@@ -82,6 +102,19 @@ impl Hub {
             .options
             .write()
             .unwrap_or_else(PoisonError::into_inner) = Arc::new(options);
+        self
+    }
+
+    /// Adds a filter around every invocation, connect and disconnect of
+    /// connections made afterwards. Filters added first run outermost.
+    pub fn with_filter(self, filter: impl HubFilter) -> Self {
+        let mut filters = self
+            .shared
+            .filters
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        *filters = filters.with(filter);
+        drop(filters);
         self
     }
 
@@ -145,6 +178,21 @@ impl HubContext {
     /// Adds connections to groups and removes them.
     pub fn groups(&self) -> Groups<'_> {
         Groups::new(&self.shared)
+    }
+
+    /// Closes a connection of this server, as `HubCtx::abort` does; false if
+    /// no such connection is here.
+    pub fn abort(&self, connection_id: &str, error: Option<String>, allow_reconnect: bool) -> bool {
+        match self.shared.registry.get(connection_id) {
+            Some(connection) => {
+                connection.close(crate::connection::CloseReason::Aborted {
+                    error,
+                    allow_reconnect,
+                });
+                true
+            }
+            None => false,
+        }
     }
 
     /// How many connections, users and groups this server holds for the hub.

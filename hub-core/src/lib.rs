@@ -47,31 +47,43 @@ mod clients;
 mod connection;
 mod context;
 mod error;
+mod filter;
 mod hub;
 mod id;
 mod message;
 mod method;
+mod method_errors;
 mod options;
 pub mod protocol;
 mod registry;
+mod results;
 mod transport;
+mod upload;
 
-pub use clients::{CallerClients, ClientProxy, Clients, Groups, Recipient, Recipients};
+pub use clients::{
+    CallerClients, ClientProxy, Clients, Groups, Recipient, Recipients, SingleClientProxy,
+};
 pub use context::{HubCtx, Items};
 pub use error::{HubError, HubResult, ProtocolError};
+pub use filter::{HubFilter, Invocation, Next};
 pub use hub::{Hub, HubContext};
 pub use hub_macros::{hub, hub_client};
 pub use id::{ConnectionId, random_id};
-pub use method::ArgumentError;
+pub use method::{ArgumentError, Completion, InvocationResult};
 pub use options::HubOptions;
 pub use registry::RegistryStats;
 pub use transport::{ConnectionInfo, Identity, Inbound, Transport, TransportError};
+pub use upload::UploadStream;
 
 /// What `#[hub]` and `#[hub_client]` expand to. Not a public API: it may change
 /// in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::method::{HubBuilder, IntoMethodResult, InvocationFuture, InvokeFn, MethodCall};
+    pub use crate::method::{
+        ConnectedFn, DisconnectedFn, HubBuilder, IntoMethodResult, InvocationFuture, InvokeFn,
+        MethodCall, MethodSpec, StreamSink, boxed,
+    };
+    pub use futures_util::future::BoxFuture;
     pub use std::future::Future;
     pub use std::sync::Arc;
 
@@ -91,8 +103,25 @@ pub mod __private {
         proxy.send(method, arguments)
     }
 
+    /// Invokes a client method on one connection and awaits its result.
+    pub fn invoke<'a, P, A, R>(
+        proxy: &'a P,
+        method: &'static str,
+        arguments: A,
+    ) -> impl Future<Output = HubResult<R>> + Send + 'a
+    where
+        P: crate::clients::SingleClientProxy + ?Sized,
+        A: serde::Serialize + Send + Sync + 'a,
+        R: serde::de::DeserializeOwned + Send + 'a,
+    {
+        proxy.invoke(method, arguments)
+    }
+
     /// Compile-time check that an argument type can be received.
     pub fn assert_argument<T: serde::de::DeserializeOwned + Send + 'static>() {}
+
+    /// Compile-time check that a method's error type converts into `HubError`.
+    pub fn assert_into_hub_error<E: Into<crate::error::HubError>>() {}
 
     /// Compile-time check that a client method argument can be sent.
     pub fn assert_client_argument<T: serde::Serialize + Send + Sync>() {}

@@ -1,28 +1,65 @@
-//! Hub methods as the runtime sees them: a table of wire names, each with an
-//! argument count and a shim that decodes arguments and starts the call.
+//! Hub methods as the runtime sees them: a table of wire names, each with a
+//! shim that decodes arguments and starts the call.
 //!
 //! The `#[hub]` macro emits one [`HubBuilder::method`] row per trait method;
-//! argument decoding, arity checks, result encoding and error texts live here,
-//! in plain generic code.
+//! argument decoding, arity checks, result encoding, streaming and error texts
+//! live here, in plain generic code.
 
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::future::Future;
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use futures_util::{Stream, StreamExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use crate::context::HubCtx;
 use crate::error::HubError;
 use crate::protocol::EncodedValue;
+use crate::upload::{UploadEvent, UploadStream};
 
-/// What an invocation future yields: the encoded Completion (empty for
-/// non-blocking calls), or the error to report.
-pub(crate) type MethodOutcome = Result<Bytes, HubError>;
+pub(crate) use crate::method_errors::error_text;
+
+/// The Completion an invocation ends with, already encoded for its connection.
+#[derive(Debug, Clone)]
+pub struct Completion {
+    pub(crate) bytes: Bytes,
+    failed: bool,
+}
+
+impl Completion {
+    pub(crate) fn new(bytes: Bytes) -> Self {
+        Self {
+            bytes,
+            failed: false,
+        }
+    }
+
+    pub(crate) fn failed(bytes: Bytes) -> Self {
+        Self {
+            bytes,
+            failed: true,
+        }
+    }
+
+    /// Whether the Completion reports an error (a stream that failed mid-way).
+    pub fn is_error(&self) -> bool {
+        self.failed
+    }
+}
+
+/// What an invocation yields: its Completion (empty for non-blocking calls),
+/// or the error to report ("An unexpected error occurred invoking ...").
+pub type InvocationResult = Result<Completion, HubError>;
 
 /// A started hub method call.
-pub type InvocationFuture = Pin<Box<dyn Future<Output = MethodOutcome> + Send>>;
+pub type InvocationFuture = Pin<Box<dyn Future<Output = InvocationResult> + Send>>;
 
 /// Why an invocation's arguments could not be bound to the method's parameters.
 #[derive(Debug, thiserror::Error)]
@@ -47,54 +84,17 @@ pub enum ArgumentError {
     },
 }
 
-/// Texts of errors reported to callers, worded as ASP.NET Core words them.
-pub(crate) mod error_text {
-    use super::ArgumentError;
-    use crate::error::HubError;
-
-    pub(crate) fn method_not_found(target: &str) -> String {
-        format!(
-            "Failed to invoke '{target}' due to an error on the server. HubException: Method does not exist."
-        )
-    }
-
-    pub(crate) fn binding_failed(target: &str, error: &ArgumentError, detailed: bool) -> String {
-        let text = format!("Failed to invoke '{target}' due to an error on the server.");
-        if detailed {
-            format!("{text} InvalidDataException: {error}")
-        } else {
-            text
-        }
-    }
-
-    pub(crate) fn unexpected(target: &str, error: &HubError, detailed: bool) -> String {
-        let text = format!("An unexpected error occurred invoking '{target}' on the server.");
-        if detailed || error.is_visible() {
-            format!("{text} {}", error.detail())
-        } else {
-            text
-        }
-    }
-
-    pub(crate) fn streaming_mismatch(target: &str, method_streams: bool) -> String {
-        if method_streams {
-            format!(
-                "The client attempted to invoke the streaming '{target}' method with a non-streaming invocation."
-            )
-        } else {
-            format!(
-                "The client attempted to invoke the non-streaming '{target}' method with a streaming invocation."
-            )
-        }
-    }
-}
-
 /// One call of a hub method, handed to the method's shim.
 #[derive(Debug)]
 pub struct MethodCall<'a> {
     pub(crate) ctx: &'a HubCtx,
     pub(crate) invocation_id: Option<&'a str>,
     pub(crate) arguments: &'a [EncodedValue<'a>],
+    pub(crate) stream_ids: &'a [Cow<'a, str>],
+    /// Upload streams the shim created, for the connection to feed.
+    pub(crate) uploads: RefCell<Vec<(Box<str>, mpsc::Sender<UploadEvent>)>>,
+    /// Stops a server-to-client stream (the client's CancelInvocation).
+    pub(crate) cancellation: CancellationToken,
 }
 
 impl MethodCall<'_> {
@@ -110,12 +110,28 @@ impl MethodCall<'_> {
         })
     }
 
+    /// The upload stream bound to the method's stream parameter `index`.
+    pub fn upload_stream<T: DeserializeOwned>(&self, index: usize) -> UploadStream<T> {
+        let capacity = self
+            .ctx
+            .connection()
+            .options()
+            .stream_buffer_capacity
+            .max(1);
+        let (sender, receiver) = mpsc::channel(capacity);
+        // The connection checked the stream count before calling the shim.
+        if let Some(id) = self.stream_ids.get(index) {
+            self.uploads.borrow_mut().push((id.as_ref().into(), sender));
+        }
+        UploadStream::new(receiver, self.ctx.protocol())
+    }
+
     /// The context of the call, to move into the method's future.
     pub fn context(&self) -> HubCtx {
         self.ctx.clone()
     }
 
-    /// Wraps the method's future: its result becomes the Completion.
+    /// Wraps a unary method's future: its result becomes the Completion.
     pub fn respond<R, F>(&self, future: F) -> InvocationFuture
     where
         R: IntoMethodResult,
@@ -126,11 +142,99 @@ impl MethodCall<'_> {
         Box::pin(async move {
             let value = future.await.into_method_result()?;
             match invocation_id {
-                Some(id) => Ok(protocol.encode_completion_result(&id, &value)?),
-                None => Ok(Bytes::new()),
+                Some(id) => Ok(Completion::new(
+                    protocol.encode_completion_result(&id, &value)?,
+                )),
+                None => Ok(Completion::new(Bytes::new())),
             }
         })
     }
+
+    /// The sink a streaming method's stream is forwarded into.
+    pub fn stream_sink(&self) -> StreamSink {
+        StreamSink {
+            connection: self.ctx.connection().clone(),
+            invocation_id: self.invocation_id.unwrap_or_default().into(),
+            cancellation: self.cancellation.clone(),
+        }
+    }
+}
+
+/// Sends a server-to-client stream: a StreamItem per item, then the Completion.
+///
+/// Generated code awaits the hub method and forwards its stream in the same
+/// future, so a stream may borrow the hub (`&self`) and its arguments.
+pub struct StreamSink {
+    connection: Arc<crate::connection::Connection>,
+    invocation_id: Box<str>,
+    cancellation: CancellationToken,
+}
+
+impl StreamSink {
+    /// Forwards a stream of plain items.
+    pub async fn forward<S>(self, stream: S) -> InvocationResult
+    where
+        S: Stream,
+        S::Item: Serialize,
+    {
+        self.forward_fallible(stream.map(Ok::<_, HubError>)).await
+    }
+
+    /// Forwards a stream of `Result` items; an `Err` ends the stream with an
+    /// error Completion ("An error occurred on the server while streaming results.").
+    /// The client's CancelInvocation stops it: the stream is dropped and a
+    /// plain Completion sent.
+    pub async fn forward_fallible<S, T, E>(self, stream: S) -> InvocationResult
+    where
+        S: Stream<Item = Result<T, E>>,
+        T: Serialize,
+        E: Into<HubError>,
+    {
+        let connection = &self.connection;
+        let protocol = connection.protocol();
+        let id = &*self.invocation_id;
+        let mut stream = pin!(stream);
+        loop {
+            let next = tokio::select! {
+                biased;
+                () = self.cancellation.cancelled() => break,
+                next = stream.next() => next,
+            };
+            match next {
+                None => break,
+                Some(Ok(item)) => {
+                    let bytes = protocol.encode_stream_item(id, &item)?;
+                    if connection.send_reply(bytes).await.is_err() {
+                        break;
+                    }
+                }
+                Some(Err(error)) => {
+                    let detailed = connection.options().enable_detailed_errors;
+                    let text = error_text::streaming_failed(&error.into(), detailed);
+                    return Ok(Completion::failed(
+                        protocol.encode_completion_error(id, &text),
+                    ));
+                }
+            }
+        }
+        Ok(Completion::new(protocol.encode_completion_empty(id)))
+    }
+}
+
+impl std::fmt::Debug for StreamSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamSink")
+            .field("invocation_id", &self.invocation_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Boxes a streaming method's future (a compile-time check of its output, too).
+pub fn boxed<F>(future: F) -> InvocationFuture
+where
+    F: Future<Output = InvocationResult> + Send + 'static,
+{
+    Box::pin(future)
 }
 
 /// A hub method's return value: `()` or `Result<T, E>` with `E: Into<HubError>`.
@@ -161,32 +265,46 @@ impl<T: Serialize + Send, E: Into<HubError> + Send> IntoMethodResult for Result<
 pub type InvokeFn<H> =
     for<'a> fn(&Arc<H>, &MethodCall<'a>) -> Result<InvocationFuture, ArgumentError>;
 
+/// The `on_connected` hook of a hub.
+pub type ConnectedFn<H> = fn(&Arc<H>, HubCtx) -> BoxFuture<'static, Result<(), HubError>>;
+
+/// The `on_disconnected` hook of a hub.
+pub type DisconnectedFn<H> = fn(&Arc<H>, HubCtx, Option<HubError>) -> BoxFuture<'static, ()>;
+
 /// What the runtime knows about a hub method.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct MethodInfo {
+pub struct MethodSpec {
     /// The wire name (PascalCase, or as renamed).
-    pub(crate) name: &'static str,
+    pub name: &'static str,
     /// Number of (non-stream) arguments.
-    pub(crate) arity: usize,
+    pub arguments: usize,
+    /// Number of upload stream parameters.
+    pub upload_streams: usize,
+    /// Whether the method returns a stream (invoked with StreamInvocation).
+    pub streaming: bool,
 }
 
 struct MethodEntry<H> {
-    info: MethodInfo,
+    spec: MethodSpec,
     invoke: InvokeFn<H>,
 }
 
-/// The type-erased method table of a hub.
+/// The type-erased method table and hooks of a hub.
 pub(crate) trait HubDispatch: Send + Sync + 'static {
     /// The trait's name, for logs.
     fn name(&self) -> &'static str;
     /// Finds a method by wire name, ignoring ASCII case (as ASP.NET does).
-    fn find(&self, target: &str) -> Option<(usize, MethodInfo)>;
+    fn find(&self, target: &str) -> Option<(usize, MethodSpec)>;
     /// Starts a call of method `index`.
     fn invoke(
         &self,
         index: usize,
         call: &MethodCall<'_>,
     ) -> Result<InvocationFuture, ArgumentError>;
+    /// Runs the hub's `on_connected`.
+    fn on_connected(&self, ctx: HubCtx) -> BoxFuture<'static, Result<(), HubError>>;
+    /// Runs the hub's `on_disconnected`.
+    fn on_disconnected(&self, ctx: HubCtx, error: Option<HubError>) -> BoxFuture<'static, ()>;
 }
 
 /// Collects the methods of a hub implementation; used by `#[hub]`-generated code.
@@ -194,6 +312,8 @@ pub struct HubBuilder<H> {
     name: &'static str,
     hub: Arc<H>,
     methods: Vec<MethodEntry<H>>,
+    connected: Option<ConnectedFn<H>>,
+    disconnected: Option<DisconnectedFn<H>>,
 }
 
 impl<H: Send + Sync + 'static> HubBuilder<H> {
@@ -203,15 +323,25 @@ impl<H: Send + Sync + 'static> HubBuilder<H> {
             name,
             hub: Arc::new(hub),
             methods: Vec::new(),
+            connected: None,
+            disconnected: None,
         }
     }
 
-    /// Adds a method under its wire name.
-    pub fn method(&mut self, name: &'static str, arity: usize, invoke: InvokeFn<H>) -> &mut Self {
-        self.methods.push(MethodEntry {
-            info: MethodInfo { name, arity },
-            invoke,
-        });
+    /// Adds a method.
+    pub fn method(&mut self, spec: MethodSpec, invoke: InvokeFn<H>) -> &mut Self {
+        self.methods.push(MethodEntry { spec, invoke });
+        self
+    }
+
+    /// Sets the lifecycle hooks.
+    pub fn lifecycle(
+        &mut self,
+        connected: ConnectedFn<H>,
+        disconnected: DisconnectedFn<H>,
+    ) -> &mut Self {
+        self.connected = Some(connected);
+        self.disconnected = Some(disconnected);
         self
     }
 
@@ -223,7 +353,7 @@ impl<H: Send + Sync + 'static> HubBuilder<H> {
 
 impl<H> std::fmt::Debug for HubBuilder<H> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let names: Vec<_> = self.methods.iter().map(|m| m.info.name).collect();
+        let names: Vec<_> = self.methods.iter().map(|m| m.spec.name).collect();
         f.debug_struct("HubBuilder")
             .field("name", &self.name)
             .field("methods", &names)
@@ -236,11 +366,11 @@ impl<H: Send + Sync + 'static> HubDispatch for HubBuilder<H> {
         self.name
     }
 
-    fn find(&self, target: &str) -> Option<(usize, MethodInfo)> {
+    fn find(&self, target: &str) -> Option<(usize, MethodSpec)> {
         self.methods
             .iter()
-            .position(|method| method.info.name.eq_ignore_ascii_case(target))
-            .map(|index| (index, self.methods[index].info))
+            .position(|method| method.spec.name.eq_ignore_ascii_case(target))
+            .map(|index| (index, self.methods[index].spec))
     }
 
     fn invoke(
@@ -250,43 +380,18 @@ impl<H: Send + Sync + 'static> HubDispatch for HubBuilder<H> {
     ) -> Result<InvocationFuture, ArgumentError> {
         (self.methods[index].invoke)(&self.hub, call)
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::error_text::*;
-    use super::*;
+    fn on_connected(&self, ctx: HubCtx) -> BoxFuture<'static, Result<(), HubError>> {
+        match self.connected {
+            Some(connected) => connected(&self.hub, ctx),
+            None => Box::pin(async { Ok(()) }),
+        }
+    }
 
-    #[test]
-    fn error_texts_match_asp_net() {
-        assert_eq!(
-            method_not_found("Nope"),
-            "Failed to invoke 'Nope' due to an error on the server. HubException: Method does not exist."
-        );
-        let count = ArgumentError::Count {
-            provided: 3,
-            expected: 2,
-        };
-        assert_eq!(
-            binding_failed("Echo", &count, false),
-            "Failed to invoke 'Echo' due to an error on the server."
-        );
-        assert_eq!(
-            binding_failed("Echo", &count, true),
-            "Failed to invoke 'Echo' due to an error on the server. InvalidDataException: Invocation provides 3 argument(s) but target expects 2."
-        );
-        let hidden = HubError::unexpected("db down");
-        assert_eq!(
-            unexpected("Echo", &hidden, false),
-            "An unexpected error occurred invoking 'Echo' on the server."
-        );
-        assert_eq!(
-            unexpected("Echo", &hidden, true),
-            "An unexpected error occurred invoking 'Echo' on the server. Error: db down"
-        );
-        assert_eq!(
-            unexpected("Throw", &HubError::new("nope"), false),
-            "An unexpected error occurred invoking 'Throw' on the server. HubException: nope"
-        );
+    fn on_disconnected(&self, ctx: HubCtx, error: Option<HubError>) -> BoxFuture<'static, ()> {
+        match self.disconnected {
+            Some(disconnected) => disconnected(&self.hub, ctx, error),
+            None => Box::pin(async {}),
+        }
     }
 }

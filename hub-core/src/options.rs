@@ -42,6 +42,12 @@ pub struct HubOptions {
     /// How long invocations still running when a connection ends may take to finish
     /// before they are dropped (5 s, not in ASP.NET).
     pub invocation_drain_timeout: Duration,
+    /// Items buffered per upload stream before the server stops reading from
+    /// the connection until the hub method catches up (10).
+    pub stream_buffer_capacity: usize,
+    /// How long a client result (`caller().answer(..)`) may take; `None` waits
+    /// until the client answers or disconnects, as ASP.NET does (30 s).
+    pub client_result_timeout: Option<Duration>,
     /// Hub protocols offered to clients (all implemented ones).
     pub supported_protocols: Vec<Protocol>,
 }
@@ -59,6 +65,8 @@ impl Default for HubOptions {
             outbound_queue_capacity: 1024,
             send_timeout: Duration::from_secs(10),
             invocation_drain_timeout: Duration::from_secs(5),
+            stream_buffer_capacity: 10,
+            client_result_timeout: Some(Duration::from_secs(30)),
             supported_protocols: Protocol::ALL.to_vec(),
         }
     }

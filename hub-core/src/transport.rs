@@ -30,8 +30,12 @@ pub enum TransportError {
     #[error("transport error: {0}")]
     Io(String),
     /// The peer sent more than the transport accepts in one payload.
-    #[error("payload too large: {0}")]
+    #[error("The message is too large for the transport: {0}")]
     TooLarge(String),
+    /// The peer sent a payload the transport cannot accept (invalid UTF-8 in a
+    /// WebSocket text frame, ...).
+    #[error("Invalid payload: {0}")]
+    InvalidPayload(String),
     /// The transport is already closed.
     #[error("transport closed")]
     Closed,

@@ -1,8 +1,6 @@
 //! The model both macros generate from: a trait's methods, validated.
 
-use proc_macro2::Span;
 use quote::format_ident;
-use syn::spanned::Spanned;
 use syn::{FnArg, Ident, ItemTrait, Pat, ReceiverKind, ReturnType, TraitItem, TraitItemFn, Type};
 
 use crate::attr::take_method_options;
@@ -38,6 +36,8 @@ pub(crate) struct Param {
     pub(crate) ident: Ident,
     /// Its type.
     pub(crate) ty: Type,
+    /// Whether it is an `UploadStream<T>` (bound to a stream id, not an argument).
+    pub(crate) upload: bool,
 }
 
 /// A method's return type.
@@ -48,6 +48,15 @@ pub(crate) enum Output {
     Value(Type),
     /// `Result<T, E>` / `HubResult<T>`.
     Result(Type),
+    /// `impl Stream<Item = T>`, possibly inside a `Result`.
+    Stream {
+        /// The declared return type.
+        ty: Type,
+        /// Whether items are `Result`s (an `Err` item ends the stream with an error).
+        fallible_items: bool,
+        /// Whether the stream is wrapped in a `Result`.
+        in_result: bool,
+    },
 }
 
 impl Output {
@@ -55,8 +64,20 @@ impl Output {
     pub(crate) fn future_output(&self) -> Type {
         match self {
             Output::Unit => syn::parse_quote!(()),
-            Output::Value(ty) | Output::Result(ty) => ty.clone(),
+            Output::Value(ty) | Output::Result(ty) | Output::Stream { ty, .. } => ty.clone(),
         }
+    }
+}
+
+impl Method {
+    /// Parameters bound to invocation arguments.
+    pub(crate) fn arguments(&self) -> impl Iterator<Item = &Param> {
+        self.params.iter().filter(|param| !param.upload)
+    }
+
+    /// Parameters bound to upload streams.
+    pub(crate) fn uploads(&self) -> impl Iterator<Item = &Param> {
+        self.params.iter().filter(|param| param.upload)
     }
 }
 
@@ -116,8 +137,8 @@ fn method(function: &mut TraitItemFn, role: Role, errors: &mut Errors) -> Option
         errors.spanned(&sig.ident, "methods of this trait must be plain `async fn`");
     }
     let reserved = match role {
-        Role::Server => ["into_hub"].as_slice(),
-        Role::Client => ["send"].as_slice(),
+        Role::Server => ["into_hub", "on_connected", "on_disconnected"].as_slice(),
+        Role::Client => ["send", "invoke"].as_slice(),
     };
     if reserved.iter().any(|name| sig.ident == name) {
         errors.spanned(
@@ -144,16 +165,16 @@ fn method(function: &mut TraitItemFn, role: Role, errors: &mut Errors) -> Option
     let mut params = Vec::new();
     for (position, input) in sig.inputs.iter().enumerate() {
         let FnArg::Typed(typed) = input else { continue };
-        if let Some(generics_span) = context_type(&typed.ty) {
-            match (role, position, generics_span) {
+        if let Some(generics) = context_type(&typed.ty) {
+            match (role, position, generics) {
                 (Role::Client, ..) => errors.spanned(
                     &typed.ty,
                     "client methods do not take a `&HubCtx`; they are called on a client target",
                 ),
-                (Role::Server, _, Some(span)) => errors.push(syn::Error::new(
-                    span,
+                (Role::Server, _, Some(generics)) => errors.spanned(
+                    generics,
                     "`HubCtx` takes no type parameters: write `ctx: &HubCtx`",
-                )),
+                ),
                 (Role::Server, 1, None) => takes_context = true,
                 (Role::Server, _, None) => errors.spanned(
                     &typed.ty,
@@ -166,9 +187,14 @@ fn method(function: &mut TraitItemFn, role: Role, errors: &mut Errors) -> Option
             Pat::Ident(pat) if pat.subpat.is_none() => pat.ident.clone(),
             _ => format_ident!("__arg{}", params.len()),
         };
+        let upload = last_segment_is(&typed.ty, &["UploadStream"]);
+        if upload && role == Role::Client {
+            errors.spanned(&typed.ty, "client methods cannot take upload streams");
+        }
         params.push(Param {
             ident,
             ty: (*typed.ty).clone(),
+            upload,
         });
     }
 
@@ -206,8 +232,8 @@ fn method(function: &mut TraitItemFn, role: Role, errors: &mut Errors) -> Option
     })
 }
 
-/// `Some(None)` for `&HubCtx`; `Some(Some(span))` for `&HubCtx<..>`; `None` otherwise.
-fn context_type(ty: &Type) -> Option<Option<Span>> {
+/// `Some(None)` for `&HubCtx`; `Some(Some(generics))` for `&HubCtx<..>`; `None` otherwise.
+fn context_type(ty: &Type) -> Option<Option<&syn::PathArguments>> {
     let Type::Reference(reference) = ty else {
         return None;
     };
@@ -220,22 +246,86 @@ fn context_type(ty: &Type) -> Option<Option<Span>> {
     }
     Some(match &last.arguments {
         syn::PathArguments::None => None,
-        arguments => Some(arguments.span()),
+        arguments => Some(arguments),
     })
 }
 
 fn classify_output(ty: &Type) -> Output {
+    if let Some(item) = stream_item(ty) {
+        return Output::Stream {
+            ty: ty.clone(),
+            fallible_items: is_result(&item),
+            in_result: false,
+        };
+    }
+    if let Some(item) = result_ok_type(ty).as_ref().and_then(stream_item) {
+        return Output::Stream {
+            ty: ty.clone(),
+            fallible_items: is_result(&item),
+            in_result: true,
+        };
+    }
     match ty {
         Type::Tuple(tuple) if tuple.elems.is_empty() => Output::Unit,
-        Type::Path(path)
-            if path
-                .path
-                .segments
-                .last()
-                .is_some_and(|last| last.ident == "Result" || last.ident == "HubResult") =>
-        {
-            Output::Result(ty.clone())
-        }
+        _ if is_result(ty) => Output::Result(ty.clone()),
         _ => Output::Value(ty.clone()),
     }
+}
+
+/// Whether the type's path ends in one of `names` (`Result`, `UploadStream`, ...).
+pub(crate) fn last_segment_is(ty: &Type, names: &[&str]) -> bool {
+    let Type::Path(path) = ty else {
+        return false;
+    };
+    path.path
+        .segments
+        .last()
+        .is_some_and(|last| names.iter().any(|name| last.ident == name))
+}
+
+/// `Result<T, E>` and `HubResult<T>` (matched by name: type aliases named
+/// otherwise are treated as plain values).
+pub(crate) fn is_result(ty: &Type) -> bool {
+    last_segment_is(ty, &["Result", "HubResult"])
+}
+
+/// `T` of `Result<T, E>` / `HubResult<T>`.
+pub(crate) fn result_ok_type(ty: &Type) -> Option<Type> {
+    if !is_result(ty) {
+        return None;
+    }
+    let Type::Path(path) = ty else { return None };
+    let syn::PathArguments::AngleBracketed(arguments) = &path.path.segments.last()?.arguments
+    else {
+        return None;
+    };
+    arguments.args.iter().find_map(|argument| match argument {
+        syn::GenericArgument::Type(ty) => Some(ty.clone()),
+        _ => None,
+    })
+}
+
+/// `T` of `impl Stream<Item = T>`.
+fn stream_item(ty: &Type) -> Option<Type> {
+    let Type::ImplTrait(bounds) = ty else {
+        return None;
+    };
+    bounds.bounds.iter().find_map(|bound| {
+        let syn::TypeParamBound::Trait(bound) = bound else {
+            return None;
+        };
+        let last = bound.path.segments.last()?;
+        if last.ident != "Stream" {
+            return None;
+        }
+        let syn::PathArguments::AngleBracketed(arguments) = &last.arguments else {
+            return None;
+        };
+        arguments.args.iter().find_map(|argument| match argument {
+            syn::GenericArgument::AssocType(assoc) if assoc.ident == "Item" => {
+                Some(assoc.ty.clone())
+            }
+            _ => None,
+        })
+    })
 }

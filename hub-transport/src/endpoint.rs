@@ -99,9 +99,14 @@ impl HubEndpoint {
                     None => text(StatusCode::BAD_REQUEST, "Connection ID required"),
                     Some(token) => match self.sessions.check(&token, identity.user_id.as_deref()) {
                         Err(error) => bind_error_response(error),
+                        // As ASP.NET answers for a connection that is not long polling.
+                        Ok(_) if parts.method == Method::DELETE => text(
+                            StatusCode::BAD_REQUEST,
+                            "Cannot terminate this connection using the DELETE endpoint.",
+                        ),
                         Ok(_) => text(
                             StatusCode::METHOD_NOT_ALLOWED,
-                            "POST and DELETE are not allowed on a WebSocket connection.",
+                            "POST requests are not allowed for WebSocket connections.",
                         ),
                     },
                 }

@@ -14,6 +14,8 @@ use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
@@ -104,6 +106,7 @@ pub(crate) fn accept(
                 let transport = WebSocketTransport {
                     socket,
                     close_timeout,
+                    close_code: CloseCode::Normal,
                 };
                 hub.serve_connection(transport, info).await;
             }
@@ -129,11 +132,16 @@ pub(crate) fn accept(
 struct WebSocketTransport {
     socket: WebSocketStream<TokioIo<Upgraded>>,
     close_timeout: Duration,
+    /// The status of our close frame: 1000, or why the client's input was refused.
+    close_code: CloseCode,
 }
 
 fn transport_error(error: WsError) -> TransportError {
     match error {
         WsError::Capacity(error) => TransportError::TooLarge(error.to_string()),
+        WsError::Utf8(error) => {
+            TransportError::InvalidPayload(format!("invalid UTF-8 in a text frame: {error}"))
+        }
         WsError::ConnectionClosed | WsError::AlreadyClosed => TransportError::Closed,
         other => TransportError::Io(other.to_string()),
     }
@@ -152,7 +160,15 @@ impl Transport for WebSocketTransport {
         loop {
             let message = match self.socket.next().await? {
                 Ok(message) => message,
-                Err(error) => return Some(Err(transport_error(error))),
+                Err(error) => {
+                    let error = transport_error(error);
+                    self.close_code = match error {
+                        TransportError::TooLarge(_) => CloseCode::Size,
+                        TransportError::InvalidPayload(_) => CloseCode::Invalid,
+                        _ => CloseCode::Error,
+                    };
+                    return Some(Err(error));
+                }
             };
             return Some(Ok(match message {
                 Message::Text(text) => Inbound {
@@ -186,7 +202,11 @@ impl Transport for WebSocketTransport {
     }
 
     async fn close(&mut self) {
-        if self.socket.close(None).await.is_err() {
+        let frame = CloseFrame {
+            code: self.close_code,
+            reason: Default::default(),
+        };
+        if self.socket.close(Some(frame)).await.is_err() {
             return;
         }
         // Wait (bounded) for the client's close frame, as ASP.NET does.

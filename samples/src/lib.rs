@@ -1,11 +1,13 @@
 //! Sample hubs, as libraries (so tests can start them in-process) with thin binaries:
 //!
 //! * [`chat`]: the ASP.NET Core SignalR chat tutorial, with its page.
+//! * [`clock`]: a background task pushing the time to every client.
 //! * [`testhub`]: the fixed hub contract every client test relies on
 //!   (`shared/docs/test-hub.md`).
 
 pub mod chat;
 pub mod cli;
+pub mod clock;
 pub mod testhub;
 
 use std::path::PathBuf;

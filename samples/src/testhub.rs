@@ -3,18 +3,28 @@
 
 use std::time::Duration;
 
-use hub_core::{Hub, HubCtx, HubError, HubResult, RegistryStats, hub, hub_client};
+use futures_util::Stream;
+use hub_core::{
+    Hub, HubCtx, HubError, HubFilter, HubResult, Invocation, InvocationResult, Next, RegistryStats,
+    UploadStream, hub, hub_client,
+};
 use hub_transport::{Authenticator, ServerBuilder, bearer_token};
 use serde::Serialize;
 
 /// The path the test hub is served at.
 pub const PATH: &str = "/hubs/test";
 
+/// The group told about every connect and disconnect (`Receive("connected:<id>")`,
+/// `Receive("disconnected:<id>")` or `Receive("disconnected:<id>:error")`).
+pub const LIFECYCLE_GROUP: &str = "__lifecycle";
+
 /// What the test hub calls on its clients.
 #[hub_client]
 pub trait TestClient {
     /// Every `SendTo*` method delivers `Receive(message)`.
     async fn receive(&self, message: String);
+    /// A client result: the client's answer to `question`.
+    async fn answer(&self, question: String) -> String;
 }
 
 /// Counts of the hub's registry, for leak checks.
@@ -74,6 +84,12 @@ pub trait Test {
     async fn throw(&self, message: String) -> HubResult<()>;
     /// Returns `ms` after waiting `ms` milliseconds.
     async fn delay(&self, ms: u64) -> u64;
+    /// Streams 0, 1, ..., count-1, one every `delay_ms`; stops when the client cancels.
+    async fn counter(&self, count: i32, delay_ms: u64) -> impl Stream<Item = i32>;
+    /// The sum of a client-to-server stream of numbers.
+    async fn sum(&self, numbers: UploadStream<i64>) -> HubResult<i64>;
+    /// Asks the caller `Answer(question)` (a client result) and returns the reply.
+    async fn ask_client(&self, ctx: &HubCtx, question: String) -> HubResult<String>;
 
     // Beyond the contract: the remaining targets and group management.
 
@@ -140,13 +156,79 @@ pub trait Test {
     async fn fail_unexpectedly(&self, message: String) -> HubResult<()>;
     /// Counts of this hub's connections, users and groups on this server.
     async fn get_stats(&self, ctx: &HubCtx) -> Stats;
+    /// Streams 0, 1, ... and fails with `message` after `fail_after` items.
+    async fn failing_counter(
+        &self,
+        fail_after: i32,
+        message: String,
+    ) -> impl Stream<Item = HubResult<i32>>;
+    /// Streams forever (every `delay_ms`) until cancelled; counts live producers.
+    async fn endless(&self, delay_ms: u64) -> impl Stream<Item = u64>;
+    /// How many `Endless` producers are alive (dropped producers are not).
+    async fn live_producers(&self) -> usize;
+    /// Sums two upload streams around a plain argument: `"<label>: <sum1>, <sum2>"`.
+    /// (The JS client cannot pass two stream arguments in a row: its
+    /// `_replaceStreamingParams` skips the one after a stream.)
+    async fn sum_both(
+        &self,
+        first: UploadStream<i64>,
+        label: String,
+        second: UploadStream<i64>,
+    ) -> HubResult<String>;
+    /// Sends `Receive("tick <n>")` to the caller `count` times from a spawned
+    /// task, through the hub context, then `Receive("ticks done")`.
+    async fn start_ticker(&self, ctx: &HubCtx, count: u32) -> HubResult<()>;
+    /// Only the user `admin` may call this (enforced by [`AdminFilter`]).
+    async fn admin_only(&self) -> String;
+    /// Closes the caller's connection from the server, with an error and
+    /// whether the client may reconnect.
+    async fn abort_me(&self, ctx: &HubCtx, error: String, allow_reconnect: bool);
 }
 
 /// The test hub implementation.
 #[derive(Debug, Default)]
-pub struct TestHub;
+pub struct TestHub {
+    live_producers: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Counts itself in `live` while alive (an `Endless` producer).
+struct LiveProducer(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl LiveProducer {
+    fn new(live: &std::sync::Arc<std::sync::atomic::AtomicUsize>) -> Self {
+        live.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Self(live.clone())
+    }
+}
+
+impl Drop for LiveProducer {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+async fn sum_stream(mut numbers: UploadStream<i64>) -> HubResult<i64> {
+    let mut total: i64 = 0;
+    while let Some(number) = numbers.next().await {
+        total = total
+            .checked_add(number?)
+            .ok_or_else(|| HubError::new("Sum overflowed."))?;
+    }
+    Ok(total)
+}
 
 impl Test for TestHub {
+    async fn on_connected(&self, ctx: &HubCtx) -> HubResult<()> {
+        let message = format!("connected:{}", ctx.connection_id());
+        ctx.clients().group(LIFECYCLE_GROUP).receive(message).await
+    }
+
+    async fn on_disconnected(&self, ctx: &HubCtx, error: Option<HubError>) {
+        let suffix = if error.is_some() { ":error" } else { "" };
+        let message = format!("disconnected:{}{suffix}", ctx.connection_id());
+        let _ = ctx.clients().group(LIFECYCLE_GROUP).receive(message).await;
+    }
+
     async fn echo(&self, message: String) -> String {
         message
     }
@@ -208,6 +290,26 @@ impl Test for TestHub {
     async fn delay(&self, ms: u64) -> u64 {
         tokio::time::sleep(Duration::from_millis(ms)).await;
         ms
+    }
+
+    async fn counter(&self, count: i32, delay_ms: u64) -> impl Stream<Item = i32> {
+        futures_util::stream::unfold(0, move |next| async move {
+            if next >= count {
+                return None;
+            }
+            if next > 0 {
+                tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+            }
+            Some((next, next + 1))
+        })
+    }
+
+    async fn sum(&self, numbers: UploadStream<i64>) -> HubResult<i64> {
+        sum_stream(numbers).await
+    }
+
+    async fn ask_client(&self, ctx: &HubCtx, question: String) -> HubResult<String> {
+        ctx.clients().caller().answer(question).await
     }
 
     async fn send_to_all_except(
@@ -297,11 +399,94 @@ impl Test for TestHub {
     async fn get_stats(&self, ctx: &HubCtx) -> Stats {
         ctx.hub_context().stats().into()
     }
+
+    async fn failing_counter(
+        &self,
+        fail_after: i32,
+        message: String,
+    ) -> impl Stream<Item = HubResult<i32>> {
+        futures_util::stream::iter((0..=fail_after).map(move |next| {
+            if next < fail_after {
+                Ok(next)
+            } else {
+                Err(HubError::new(message.clone()))
+            }
+        }))
+    }
+
+    async fn endless(&self, delay_ms: u64) -> impl Stream<Item = u64> {
+        let producer = LiveProducer::new(&self.live_producers);
+        futures_util::stream::unfold((0u64, producer), move |(next, producer)| async move {
+            tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+            Some((next, (next + 1, producer)))
+        })
+    }
+
+    async fn live_producers(&self) -> usize {
+        self.live_producers
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    async fn sum_both(
+        &self,
+        first: UploadStream<i64>,
+        label: String,
+        second: UploadStream<i64>,
+    ) -> HubResult<String> {
+        let (first, second) = tokio::join!(sum_stream(first), sum_stream(second));
+        Ok(format!("{label}: {}, {}", first?, second?))
+    }
+
+    async fn start_ticker(&self, ctx: &HubCtx, count: u32) -> HubResult<()> {
+        let context = ctx.hub_context();
+        let caller = ctx.connection_id().clone();
+        tokio::spawn(async move {
+            for tick in 0..count {
+                let _ = context
+                    .clients()
+                    .client(&caller)
+                    .receive(format!("tick {tick}"))
+                    .await;
+            }
+            let _ = context
+                .clients()
+                .client(&caller)
+                .receive("ticks done".into())
+                .await;
+        });
+        Ok(())
+    }
+
+    async fn admin_only(&self) -> String {
+        "secret".into()
+    }
+
+    async fn abort_me(&self, ctx: &HubCtx, error: String, allow_reconnect: bool) {
+        ctx.abort(Some(error), allow_reconnect);
+    }
 }
 
-/// The test hub with default options.
+/// Rejects `AdminOnly` for everyone but the user `admin`: the hub filter the
+/// tests exercise.
+#[derive(Debug, Default)]
+pub struct AdminFilter;
+
+impl HubFilter for AdminFilter {
+    async fn invoke(
+        &self,
+        invocation: &Invocation,
+        next: Next<InvocationResult>,
+    ) -> InvocationResult {
+        if invocation.method() == "AdminOnly" && invocation.ctx().user_id() != Some("admin") {
+            return Err(HubError::new("Only admin may call AdminOnly."));
+        }
+        next.run().await
+    }
+}
+
+/// The test hub with default options and its filter.
 pub fn hub() -> Hub {
-    TestHub.into_hub()
+    TestHub::default().into_hub().with_filter(AdminFilter)
 }
 
 /// Test-only authentication: the bearer token (header or `access_token` query

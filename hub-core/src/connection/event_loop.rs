@@ -1,23 +1,33 @@
 //! The event loop of an established connection.
 //!
 //! One task owns the transport and multiplexes, in priority order: close
-//! requests, messages queued in the outbox, invocations finishing, payloads
-//! from the client, and the keep-alive timer. Invocations run inside this task
-//! (no task per call); a hub method awaiting room in its own caller's outbox
-//! yields back here, where the outbox is drained.
+//! requests, messages queued in the outbox, invocations finishing, a stalled
+//! upload item finding room, the `on_connected` hook, payloads from the
+//! client, and the keep-alive timer. Invocations run inside this task (no task
+//! per call); a hub method awaiting room in its own caller's outbox yields back
+//! here, where the outbox is drained.
 
+use std::cell::RefCell;
 use std::pin::Pin;
 
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep, sleep_until, timeout};
-use tokio_util::sync::WaitForCancellationFutureOwned;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use super::CloseReason;
 use super::invocations::{Finished, InvocationMeta, Invocations};
+use super::streams::Streams;
 use crate::context::HubCtx;
-use crate::method::{ArgumentError, InvocationFuture, MethodCall, error_text};
-use crate::protocol::{HubMessage, InvocationMessage, MessageReader, Protocol, TransferFormat};
+use crate::error::{HubError, HubResult, ProtocolError};
+use crate::filter::Invocation;
+use crate::method::{ArgumentError, InvocationFuture, MethodCall, MethodSpec, error_text};
+use crate::protocol::{
+    CompletionMessage, CompletionOutcome, HubMessage, InvocationMessage, MessageReader, Protocol,
+    TransferFormat,
+};
+use crate::results::ClientResult;
 use crate::transport::{Inbound, Transport, TransportError};
 
 /// Messages written before one flush, at most.
@@ -32,6 +42,9 @@ pub(super) struct EventLoop<T> {
     reader: MessageReader,
     outbox: mpsc::Receiver<Bytes>,
     invocations: Invocations,
+    streams: Streams,
+    /// The hub's `on_connected`, run before any message is read.
+    connected: Option<BoxFuture<'static, HubResult<()>>>,
     closing: Pin<Box<WaitForCancellationFutureOwned>>,
     timer: Option<Pin<Box<Sleep>>>,
     last_read: Instant,
@@ -44,6 +57,7 @@ impl<T: Transport> EventLoop<T> {
         transport: T,
         reader: MessageReader,
         outbox: mpsc::Receiver<Bytes>,
+        connected: BoxFuture<'static, HubResult<()>>,
     ) -> Self {
         let connection = ctx.connection();
         let options = connection.options();
@@ -60,6 +74,8 @@ impl<T: Transport> EventLoop<T> {
                 options.maximum_parallel_invocations_per_client,
                 options.maximum_queued_invocations_per_client,
             ),
+            streams: Streams::default(),
+            connected: Some(connected),
             closing: Box::pin(connection.closing.clone().cancelled_owned()),
             timer,
             last_read: now,
@@ -71,15 +87,22 @@ impl<T: Transport> EventLoop<T> {
         }
     }
 
+    /// Whether received messages may be processed now.
+    fn accepting(&self) -> bool {
+        self.connected.is_none() && !self.streams.is_stalled() && self.invocations.accepting()
+    }
+
     /// Runs until the connection must end; returns why.
     pub(super) async fn run(&mut self) -> CloseReason {
         loop {
-            let accepting = self.invocations.accepting();
+            let accepting = self.accepting();
             let step = tokio::select! {
                 biased;
                 () = &mut self.closing => Err(self.ctx.connection().take_close_reason()),
                 Some(message) = self.outbox.recv() => self.write_batch(message).await,
                 finished = self.invocations.next_finished() => self.complete(finished).await,
+                () = self.streams.unstall() => self.process_buffered(),
+                result = run_hook(&mut self.connected) => self.connected_hook_done(result),
                 inbound = self.transport.recv(), if accepting => self.receive(inbound).await,
                 () = wait_for(&mut self.timer) => self.tick().await,
             };
@@ -127,6 +150,25 @@ impl<T: Transport> EventLoop<T> {
         let _ = timeout(send_timeout, self.transport.close()).await;
     }
 
+    fn connected_hook_done(&mut self, result: HubResult<()>) -> Step {
+        self.connected = None;
+        match result {
+            Ok(()) => self.process_buffered(),
+            Err(error) => {
+                tracing::warn!(%error, "on_connected failed; closing the connection");
+                let detailed = self.ctx.connection().options().enable_detailed_errors;
+                let mut text = String::from("Connection closed with an error.");
+                if detailed || error.is_visible() {
+                    text = format!("{text} {}", error.detail());
+                }
+                Err(CloseReason::Aborted {
+                    error: Some(text),
+                    allow_reconnect: false,
+                })
+            }
+        }
+    }
+
     async fn feed(&mut self, payload: Bytes) -> Step {
         let format = self.protocol.transfer_format();
         self.transport
@@ -168,6 +210,9 @@ impl<T: Transport> EventLoop<T> {
     }
 
     async fn complete(&mut self, finished: Finished) -> Step {
+        let meta = &finished.meta;
+        self.streams
+            .finished(meta.invocation_id.as_deref(), &meta.upload_ids);
         // Messages the method sent to its caller go out before its Completion.
         self.drain_outbox().await?;
         let detailed = self.ctx.connection().options().enable_detailed_errors;
@@ -182,21 +227,27 @@ impl<T: Transport> EventLoop<T> {
     async fn receive(&mut self, inbound: Option<Result<Inbound, TransportError>>) -> Step {
         let inbound = match inbound {
             Some(Ok(inbound)) => inbound,
+            // The client broke the transport's rules; it can still be told why.
+            Some(Err(
+                error @ (TransportError::TooLarge(_) | TransportError::InvalidPayload(_)),
+            )) => {
+                return Err(CloseReason::Protocol(ProtocolError::Transport(
+                    error.to_string(),
+                )));
+            }
             Some(Err(error)) => return Err(transport_failed(error)),
             None => return Err(CloseReason::TransportClosed),
         };
         self.last_read = Instant::now();
         let expected = self.protocol.transfer_format();
         if let Some(format) = inbound.format.filter(|&format| format != expected) {
-            return Err(CloseReason::Protocol(
-                crate::error::ProtocolError::WrongFrameKind {
-                    received: match format {
-                        TransferFormat::Text => "text",
-                        TransferFormat::Binary => "binary",
-                    },
-                    protocol: self.protocol.name(),
+            return Err(CloseReason::Protocol(ProtocolError::WrongFrameKind {
+                received: match format {
+                    TransferFormat::Text => "text",
+                    TransferFormat::Binary => "binary",
                 },
-            ));
+                protocol: self.protocol.name(),
+            }));
         }
         self.reader
             .push(inbound.data)
@@ -204,9 +255,9 @@ impl<T: Transport> EventLoop<T> {
         self.process_buffered()
     }
 
-    /// Parses and handles buffered records while invocations are accepted.
+    /// Parses and handles buffered records while messages are accepted.
     fn process_buffered(&mut self) -> Step {
-        while self.invocations.accepting() {
+        while self.accepting() {
             let Some(record) = self.reader.next_record().map_err(CloseReason::Protocol)? else {
                 break;
             };
@@ -214,23 +265,26 @@ impl<T: Transport> EventLoop<T> {
                 .protocol
                 .parse(&record)
                 .map_err(CloseReason::Protocol)?;
-            self.handle(message)?;
+            self.handle(message, &record)?;
         }
         Ok(())
     }
 
-    fn handle(&mut self, message: HubMessage<'_>) -> Step {
+    fn handle(&mut self, message: HubMessage<'_>, record: &Bytes) -> Step {
         match message {
             HubMessage::Invocation(invocation) => self.dispatch(invocation, false),
             HubMessage::StreamInvocation(invocation) => self.dispatch(invocation, true),
             HubMessage::StreamItem(item) => {
-                tracing::debug!(id = %item.invocation_id, "stream item for an unknown stream ignored");
+                let bytes = record.slice_ref(item.item.as_bytes());
+                if !self.streams.item(&item.invocation_id, bytes) {
+                    tracing::debug!(id = %item.invocation_id, "stream item for an unknown stream ignored");
+                }
             }
-            HubMessage::Completion(completion) => {
-                tracing::debug!(id = %completion.invocation_id, "completion for an unknown invocation ignored");
-            }
+            HubMessage::Completion(completion) => self.client_completion(completion, record),
             HubMessage::CancelInvocation { invocation_id } => {
-                tracing::debug!(id = %invocation_id, "cancel for an unknown invocation ignored");
+                if !self.streams.cancel(&invocation_id) {
+                    tracing::debug!(id = %invocation_id, "cancel for an unknown stream ignored");
+                }
             }
             HubMessage::Ping | HubMessage::Ack { .. } | HubMessage::Sequence { .. } => {}
             HubMessage::Close(close) => {
@@ -240,43 +294,92 @@ impl<T: Transport> EventLoop<T> {
         Ok(())
     }
 
+    /// A Completion from the client ends an upload stream or answers a client
+    /// result, in that order (as ASP.NET routes them); otherwise it is ignored.
+    fn client_completion(&mut self, completion: CompletionMessage<'_>, record: &Bytes) {
+        let id = &*completion.invocation_id;
+        let upload_error = match &completion.outcome {
+            CompletionOutcome::Error(error) => Some(error.to_string()),
+            _ => None,
+        };
+        if self.streams.complete_upload(id, upload_error) {
+            return;
+        }
+        let result = match completion.outcome {
+            CompletionOutcome::Empty => ClientResult::Empty,
+            CompletionOutcome::Result(value) => {
+                ClientResult::Value(record.slice_ref(value.as_bytes()))
+            }
+            CompletionOutcome::Error(error) => ClientResult::Error(error.into_owned()),
+        };
+        if !self.ctx.connection().pending_results().complete(id, result) {
+            tracing::debug!(%id, "completion for an unknown invocation ignored");
+        }
+    }
+
     /// Binds an invocation to its method and schedules it. Failures to bind are
     /// scheduled too, as ready errors, so that every Completion keeps the order
     /// of its invocation.
     fn dispatch(&mut self, invocation: InvocationMessage<'_>, streaming: bool) {
+        let target = &*invocation.target;
+        let mut meta = InvocationMeta {
+            invocation_id: invocation.invocation_id.as_deref().map(Into::into),
+            target: target.into(),
+            upload_ids: Vec::new(),
+            uses_slot: !streaming && invocation.stream_ids.is_empty(),
+        };
+        match self.start(&invocation, streaming, &mut meta) {
+            Ok(future) => self.invocations.submit(meta, future),
+            Err(text) => self.invocations.reject(meta, text),
+        }
+    }
+
+    fn start(
+        &mut self,
+        invocation: &InvocationMessage<'_>,
+        streaming: bool,
+        meta: &mut InvocationMeta,
+    ) -> Result<InvocationFuture, String> {
         let connection = self.ctx.connection();
         let detailed = connection.options().enable_detailed_errors;
         let target = &*invocation.target;
         let dispatch = connection.hub().dispatch();
-        let started: Result<InvocationFuture, String> = match dispatch.find(target) {
-            None => Err(error_text::method_not_found(target)),
-            Some(_) if streaming => Err(error_text::streaming_mismatch(target, false)),
-            Some((_, info)) if info.arity != invocation.arguments.len() => {
-                let error = ArgumentError::Count {
-                    provided: invocation.arguments.len(),
-                    expected: info.arity,
-                };
-                Err(error_text::binding_failed(target, &error, detailed))
-            }
-            Some((index, _)) => {
-                let call = MethodCall {
-                    ctx: &self.ctx,
-                    invocation_id: invocation.invocation_id.as_deref(),
-                    arguments: &invocation.arguments,
-                };
-                dispatch
-                    .invoke(index, &call)
-                    .map_err(|error| error_text::binding_failed(target, &error, detailed))
-            }
-        };
-        let meta = InvocationMeta {
-            invocation_id: invocation.invocation_id.as_deref().map(Into::into),
-            target: target.into(),
-        };
-        match started {
-            Ok(future) => self.invocations.submit(meta, future),
-            Err(text) => self.invocations.reject(meta, text),
+        let (index, spec) = dispatch
+            .find(target)
+            .ok_or_else(|| error_text::method_not_found(target))?;
+        check_shape(&spec, invocation, streaming, detailed)?;
+        let id = invocation.invocation_id.as_deref();
+        if let Some(id) = id.filter(|id| streaming && self.streams.is_streaming(id)) {
+            return Err(error_text::id_in_use(id));
         }
+
+        let call = MethodCall {
+            ctx: &self.ctx,
+            invocation_id: id,
+            arguments: &invocation.arguments,
+            stream_ids: &invocation.stream_ids,
+            uploads: RefCell::new(Vec::new()),
+            cancellation: CancellationToken::new(),
+        };
+        let future = dispatch
+            .invoke(index, &call)
+            .map_err(|error| error_text::binding_failed(target, &error, detailed))?;
+        let uploads = call.uploads.into_inner();
+        meta.upload_ids = uploads.iter().map(|(id, _)| id.clone()).collect();
+        self.streams.add_uploads(uploads);
+        if let (true, Some(id)) = (streaming, id) {
+            self.streams.start_outgoing(id, call.cancellation);
+        }
+        let filtered = connection.filters().wrap_invocation(
+            Invocation {
+                ctx: self.ctx.clone(),
+                method: spec.name,
+                invocation_id: meta.invocation_id.clone(),
+                streaming,
+            },
+            future,
+        );
+        Ok(filtered)
     }
 
     async fn tick(&mut self) -> Step {
@@ -300,9 +403,49 @@ impl<T: Transport> EventLoop<T> {
     }
 }
 
+/// Checks that an invocation fits its method: kind, argument and stream counts.
+fn check_shape(
+    spec: &MethodSpec,
+    invocation: &InvocationMessage<'_>,
+    streaming: bool,
+    detailed: bool,
+) -> Result<(), String> {
+    let target = &*invocation.target;
+    if spec.streaming != streaming {
+        return Err(error_text::streaming_mismatch(target, spec.streaming));
+    }
+    if spec.arguments != invocation.arguments.len() {
+        let error = ArgumentError::Count {
+            provided: invocation.arguments.len(),
+            expected: spec.arguments,
+        };
+        return Err(error_text::binding_failed(target, &error, detailed));
+    }
+    if spec.upload_streams != invocation.stream_ids.len() {
+        return Err(error_text::stream_count(
+            target,
+            invocation.stream_ids.len(),
+            spec.upload_streams,
+        ));
+    }
+    Ok(())
+}
+
 async fn wait_for(timer: &mut Option<Pin<Box<Sleep>>>) {
     match timer {
         Some(timer) => timer.as_mut().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Polls the `on_connected` hook (catching panics); pending forever once it ran.
+async fn run_hook(hook: &mut Option<BoxFuture<'static, HubResult<()>>>) -> HubResult<()> {
+    use futures_util::FutureExt;
+    match hook {
+        Some(future) => std::panic::AssertUnwindSafe(future)
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| Err(HubError::unexpected("on_connected panicked"))),
         None => std::future::pending().await,
     }
 }

@@ -15,26 +15,31 @@ use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
 
 use crate::error::HubError;
-use crate::method::{InvocationFuture, MethodOutcome, error_text};
+use crate::method::{InvocationFuture, InvocationResult, error_text};
 use crate::protocol::Protocol;
 
-/// What a finished invocation needs to report its result.
+/// What a finished invocation needs to report its result and clean up.
 #[derive(Debug)]
 pub(super) struct InvocationMeta {
     /// `None` for non-blocking invocations, which are never answered.
     pub(super) invocation_id: Option<Box<str>>,
     /// The method name as the client sent it (for error texts).
     pub(super) target: Box<str>,
+    /// Upload streams bound to the call.
+    pub(super) upload_ids: Vec<Box<str>>,
+    /// Whether the call holds one of the parallel-invocation slots (streaming
+    /// calls and calls with upload streams do not, as in ASP.NET).
+    pub(super) uses_slot: bool,
 }
 
 /// An invocation that ran to its end, panicked, or was rejected before running.
 pub(super) struct Finished {
-    meta: InvocationMeta,
+    pub(super) meta: InvocationMeta,
     outcome: Outcome,
 }
 
 enum Outcome {
-    Returned(MethodOutcome),
+    Returned(InvocationResult),
     Panicked(Box<dyn Any + Send>),
     /// Refused before running (unknown method, bad arguments): the final error text.
     Rejected(String),
@@ -46,7 +51,7 @@ impl Finished {
         let id = self.meta.invocation_id?;
         let target = &self.meta.target;
         let error = match self.outcome {
-            Outcome::Returned(Ok(completion)) => return Some(completion),
+            Outcome::Returned(Ok(completion)) => return Some(completion.bytes),
             Outcome::Returned(Err(error)) => error_text::unexpected(target, &error, detailed),
             Outcome::Rejected(text) => text,
             Outcome::Panicked(panic) => {
@@ -100,6 +105,8 @@ impl Future for Running {
 pub(super) struct Invocations {
     running: FuturesUnordered<Running>,
     queued: VecDeque<Running>,
+    /// Running invocations holding a slot.
+    slots_used: usize,
     max_parallel: usize,
     max_queued: usize,
 }
@@ -109,6 +116,7 @@ impl Invocations {
         Self {
             running: FuturesUnordered::new(),
             queued: VecDeque::new(),
+            slots_used: 0,
             max_parallel: max_parallel.max(1),
             max_queued: max_queued.max(1),
         }
@@ -132,7 +140,11 @@ impl Invocations {
     }
 
     fn schedule(&mut self, running: Running) {
-        if self.running.len() < self.max_parallel {
+        let uses_slot = running.meta.as_ref().is_some_and(|meta| meta.uses_slot);
+        if !uses_slot {
+            self.running.push(running);
+        } else if self.slots_used < self.max_parallel {
+            self.slots_used += 1;
             self.running.push(running);
         } else {
             self.queued.push_back(running);
@@ -159,8 +171,11 @@ impl Invocations {
             .next()
             .await
             .expect("running invocations are not empty");
-        if let Some(next) = self.queued.pop_front() {
-            self.running.push(next);
+        if finished.meta.uses_slot {
+            match self.queued.pop_front() {
+                Some(next) => self.running.push(next),
+                None => self.slots_used -= 1,
+            }
         }
         finished
     }

@@ -10,9 +10,13 @@ mod close;
 mod event_loop;
 mod handshake;
 mod invocations;
+mod streams;
 
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, PoisonError};
+
+use futures_util::FutureExt;
 
 use bytes::Bytes;
 use tokio::sync::mpsc::{self, error::TrySendError};
@@ -22,12 +26,15 @@ use tracing::Instrument;
 pub(crate) use close::CloseReason;
 
 use crate::context::{HubCtx, Items};
+use crate::error::HubError;
+use crate::filter::Filters;
 use crate::hub::HubShared;
 use crate::id::ConnectionId;
 use crate::message::SerializedMessage;
 use crate::options::HubOptions;
 use crate::protocol::{EncodeError, Protocol};
 use crate::protocol::{Framing, MessageReader};
+use crate::results::PendingResults;
 use crate::transport::{ConnectionInfo, Identity, Transport};
 
 /// The state of a connection that other tasks may touch.
@@ -39,8 +46,10 @@ pub(crate) struct Connection {
     remote_addr: Option<SocketAddr>,
     hub: Arc<HubShared>,
     options: Arc<HubOptions>,
+    filters: Filters,
     outbox: mpsc::Sender<Bytes>,
     items: Items,
+    pending_results: PendingResults,
     closing: CancellationToken,
     close_reason: Mutex<Option<CloseReason>>,
 }
@@ -82,17 +91,38 @@ impl Connection {
         &self.items
     }
 
-    /// Queues a broadcast message without waiting. A full outbox means the client
-    /// does not keep up: it is closed rather than let the queue grow or the sender wait.
+    pub(crate) fn filters(&self) -> &Filters {
+        &self.filters
+    }
+
+    pub(crate) fn pending_results(&self) -> &PendingResults {
+        &self.pending_results
+    }
+
+    /// Queues a broadcast message without waiting (see [`Connection::push`]).
     pub(crate) fn deliver(&self, message: &SerializedMessage<'_>) -> Result<(), EncodeError> {
-        let bytes = message.get(self.protocol)?;
+        self.push(message.get(self.protocol)?);
+        Ok(())
+    }
+
+    /// Queues an encoded message without waiting. A full outbox means the
+    /// client does not keep up: it is closed rather than let the queue grow or
+    /// the sender wait.
+    pub(crate) fn push(&self, bytes: Bytes) {
         match self.outbox.try_send(bytes) {
             Ok(()) | Err(TrySendError::Closed(_)) => {}
             Err(TrySendError::Full(_)) => self.close(CloseReason::SlowConsumer {
                 capacity: self.options.outbound_queue_capacity,
             }),
         }
-        Ok(())
+    }
+
+    /// Queues a reply to this connection's own call (a stream item), waiting
+    /// while the outbox is more than half full so that the rest stays free for
+    /// broadcasts. Fails once the connection is gone.
+    pub(crate) async fn send_reply(&self, bytes: Bytes) -> Result<(), ()> {
+        self.wait_for_outbox_room().await;
+        self.outbox.send(bytes).await.map_err(|_| ())
     }
 
     /// Waits until this connection's outbox is at most half full, so that a hub
@@ -169,6 +199,7 @@ pub(crate) async fn serve<T: Transport>(
         tracing::debug!(protocol = handshake.protocol.name(), "handshake completed");
 
         let (outbox_sender, outbox) = mpsc::channel(options.outbound_queue_capacity.max(1));
+        let filters = hub.filters();
         let connection = Arc::new(Connection {
             id: info.connection_id,
             identity: info.identity,
@@ -177,24 +208,47 @@ pub(crate) async fn serve<T: Transport>(
             remote_addr: info.remote_addr,
             hub: hub.clone(),
             options,
+            filters,
             outbox: outbox_sender,
             items: Items::default(),
+            pending_results: PendingResults::open(),
             closing: info.shutdown.child_token(),
             close_reason: Mutex::new(None),
         });
         hub.registry().register(&connection);
         let ctx = HubCtx::new(connection.clone());
-        let mut event_loop = event_loop::EventLoop::new(ctx, transport, reader, outbox);
+        let connected = connection
+            .filters
+            .wrap_connected(&ctx, hub.dispatch().on_connected(ctx.clone()));
+        let mut event_loop =
+            event_loop::EventLoop::new(ctx.clone(), transport, reader, outbox, connected);
         let reason = event_loop.run().await;
-        match reason.disconnect_error() {
+        let error = reason.disconnect_error();
+        match &error {
             Some(error) => tracing::debug!(%error, "connection closing with an error"),
             None => tracing::debug!("connection closing"),
         }
+        connection.pending_results.close();
         event_loop.finish(&reason).await;
+        drop(event_loop);
+        on_disconnected(&ctx, error.map(HubError::unexpected)).await;
         hub.registry().unregister(&connection);
     }
     .instrument(span)
     .await
+}
+
+/// Runs the hub's `on_disconnected` (through the filters); a panic in it is logged.
+async fn on_disconnected(ctx: &HubCtx, error: Option<HubError>) {
+    let connection = ctx.connection();
+    let hook = connection
+        .hub
+        .dispatch()
+        .on_disconnected(ctx.clone(), error.clone());
+    let hook = connection.filters.wrap_disconnected(ctx, error, hook);
+    if AssertUnwindSafe(hook).catch_unwind().await.is_err() {
+        tracing::error!("on_disconnected panicked");
+    }
 }
 
 impl Protocol {

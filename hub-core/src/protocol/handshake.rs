@@ -74,6 +74,11 @@ pub fn accept(
     offered: &[Protocol],
     transport_formats: &[TransferFormat],
 ) -> Result<Handshake, HandshakeError> {
+    if !super::json::is_object(record) {
+        return Err(HandshakeError::Malformed(
+            "the handshake must be a JSON object".into(),
+        ));
+    }
     let request: HandshakeRequest =
         serde_json::from_slice(record).map_err(|e| HandshakeError::Malformed(e.to_string()))?;
     let protocol = Protocol::from_name(&request.protocol)
@@ -150,6 +155,10 @@ mod tests {
         );
         assert_eq!(
             refuse(b"garbage"),
+            "An unexpected error occurred during connection handshake."
+        );
+        assert_eq!(
+            refuse(br#"["json",1]"#),
             "An unexpected error occurred during connection handshake."
         );
         assert_eq!(

@@ -46,7 +46,17 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<&'de Raw
     <&RawValue>::deserialize(deserializer).map(Some)
 }
 
+/// Whether the JSON text is an object (serde would also read a struct from an array).
+pub(super) fn is_object(json: &[u8]) -> bool {
+    json.iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b'{')
+}
+
 pub(super) fn parse(record: &[u8]) -> Result<HubMessage<'_>, ProtocolError> {
+    if !is_object(record) {
+        return Err(ProtocolError::Malformed(
+            "a message must be a JSON object".into(),
+        ));
+    }
     let message: JsonMessage<'_> =
         serde_json::from_slice(record).map_err(|e| ProtocolError::Malformed(e.to_string()))?;
     let kind = message.kind.ok_or(ProtocolError::MissingProperty("type"))?;
@@ -282,6 +292,7 @@ mod tests {
             br#"{"type":3,"invocationId":"1","result":1,"error":"e"}"#,
             br#"{"type":2,"invocationId":"1"}"#,
             br#"{"type":1,"type":1,"target":"x","arguments":[]}"#,
+            br#"[1,"0","Echo",["x"]]"#,
             b"{\"type\":1,\"target\":\"\xff\",\"arguments\":[]}",
         ] {
             assert!(

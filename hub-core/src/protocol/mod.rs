@@ -73,6 +73,20 @@ impl Protocol {
         }
     }
 
+    /// Decodes a value from its bytes in this protocol (see [`EncodedValue::as_bytes`]).
+    pub fn decode<T: DeserializeOwned>(self, bytes: &[u8]) -> Result<T, DecodeError> {
+        match self {
+            Protocol::Json => serde_json::from_slice(bytes).map_err(|e| DecodeError(e.to_string())),
+        }
+    }
+
+    /// `null` (`nil`) in this protocol.
+    pub(crate) fn encoded_null(self) -> Bytes {
+        match self {
+            Protocol::Json => Bytes::from_static(b"null"),
+        }
+    }
+
     /// Encodes an Invocation of a client method. `arguments` must serialize as a
     /// sequence (a tuple or an array).
     pub fn encode_invocation<A: Serialize + ?Sized>(
@@ -176,6 +190,13 @@ impl<'a> EncodedValue<'a> {
             EncodedRepr::Json(raw) => {
                 serde_json::from_str(raw.get()).map_err(|e| DecodeError(e.to_string()))
             }
+        }
+    }
+
+    /// The value's bytes, a slice of the received message.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        match self.0 {
+            EncodedRepr::Json(raw) => raw.get().as_bytes(),
         }
     }
 }

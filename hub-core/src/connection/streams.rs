@@ -1,0 +1,110 @@
+//! A connection's streams in flight: server-to-client streams (cancellable by
+//! the client) and upload streams (fed by the client's StreamItems).
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use tokio::sync::mpsc::{self, error::TrySendError};
+use tokio_util::sync::CancellationToken;
+
+use crate::upload::UploadEvent;
+
+#[derive(Default)]
+pub(super) struct Streams {
+    /// Server-to-client streams, by invocation id.
+    outgoing: HashMap<Box<str>, CancellationToken>,
+    /// Upload streams, by stream id.
+    uploads: HashMap<Box<str>, mpsc::Sender<UploadEvent>>,
+    /// An upload event waiting for room in its stream. While set, the
+    /// connection reads nothing more, which pushes back on the client.
+    stalled: Option<(mpsc::Sender<UploadEvent>, UploadEvent)>,
+}
+
+impl Streams {
+    pub(super) fn is_stalled(&self) -> bool {
+        self.stalled.is_some()
+    }
+
+    /// Whether `invocation_id` names a server-to-client stream in flight.
+    pub(super) fn is_streaming(&self, invocation_id: &str) -> bool {
+        self.outgoing.contains_key(invocation_id)
+    }
+
+    /// Registers a server-to-client stream; returns its cancellation token.
+    pub(super) fn start_outgoing(&mut self, invocation_id: &str, token: CancellationToken) {
+        self.outgoing.insert(invocation_id.into(), token);
+    }
+
+    /// Registers upload streams created by a method shim.
+    pub(super) fn add_uploads(&mut self, uploads: Vec<(Box<str>, mpsc::Sender<UploadEvent>)>) {
+        self.uploads.extend(uploads);
+    }
+
+    /// Routes a StreamItem; false if no upload stream has that id.
+    pub(super) fn item(&mut self, stream_id: &str, item: Bytes) -> bool {
+        let Some(sender) = self.uploads.get(stream_id) else {
+            return false;
+        };
+        let sender = sender.clone();
+        self.deliver(stream_id, sender, UploadEvent::Item(item));
+        true
+    }
+
+    /// Ends an upload stream (a Completion for its id, with the client's error
+    /// if any); false if no upload stream has that id.
+    pub(super) fn complete_upload(&mut self, stream_id: &str, error: Option<String>) -> bool {
+        let Some(sender) = self.uploads.remove(stream_id) else {
+            return false;
+        };
+        if let Some(error) = error {
+            self.deliver(stream_id, sender, UploadEvent::Failed(error));
+        }
+        // Dropping the last sender ends the stream.
+        true
+    }
+
+    fn deliver(&mut self, stream_id: &str, sender: mpsc::Sender<UploadEvent>, event: UploadEvent) {
+        match sender.try_send(event) {
+            Ok(()) => {}
+            Err(TrySendError::Full(event)) => self.stalled = Some((sender, event)),
+            // The method dropped its stream: later items are ignored.
+            Err(TrySendError::Closed(_)) => {
+                self.uploads.remove(stream_id);
+            }
+        }
+    }
+
+    /// Waits until the stalled event fits into its stream, and delivers it.
+    /// Pending forever when nothing is stalled. Cancel-safe.
+    pub(super) async fn unstall(&mut self) {
+        let Some((sender, _)) = &self.stalled else {
+            return std::future::pending().await;
+        };
+        let permit = sender.clone().reserve_owned().await;
+        let (_, event) = self.stalled.take().expect("checked above");
+        if let Ok(permit) = permit {
+            permit.send(event);
+        }
+    }
+
+    /// Stops a server-to-client stream (CancelInvocation); unknown ids are ignored.
+    pub(super) fn cancel(&mut self, invocation_id: &str) -> bool {
+        match self.outgoing.get(invocation_id) {
+            Some(token) => {
+                token.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Forgets the streams of a finished invocation; its upload streams end.
+    pub(super) fn finished(&mut self, invocation_id: Option<&str>, upload_ids: &[Box<str>]) {
+        if let Some(id) = invocation_id {
+            self.outgoing.remove(id);
+        }
+        for id in upload_ids {
+            self.uploads.remove(id);
+        }
+    }
+}

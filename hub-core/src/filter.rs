@@ -1,0 +1,233 @@
+//! Hub filters: middleware around every invocation, connect and disconnect
+//! (ASP.NET's `IHubFilter`).
+//!
+//! ```
+//! use std::time::Instant;
+//! use hub_core::{HubFilter, Invocation, InvocationResult, Next};
+//!
+//! /// Logs every invocation with its duration.
+//! struct Timing;
+//!
+//! impl HubFilter for Timing {
+//!     async fn invoke(&self, invocation: &Invocation, next: Next<InvocationResult>) -> InvocationResult {
+//!         let started = Instant::now();
+//!         let result = next.run().await;
+//!         println!("{} took {:?}", invocation.method(), started.elapsed());
+//!         result
+//!     }
+//! }
+//! ```
+//!
+//! Register filters with [`Hub::with_filter`](crate::Hub::with_filter); the
+//! first registered runs outermost. A filter that returns without calling
+//! `next.run()` short-circuits the call (an authorization check returning
+//! `Err(HubError::new("Unauthorized"))`, a rate limit, ...).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+
+use crate::context::HubCtx;
+use crate::error::{HubError, HubResult};
+use crate::method::{InvocationFuture, InvocationResult};
+
+/// The call a filter wraps.
+#[derive(Debug)]
+pub struct Invocation {
+    pub(crate) ctx: HubCtx,
+    pub(crate) method: &'static str,
+    pub(crate) invocation_id: Option<Box<str>>,
+    pub(crate) streaming: bool,
+}
+
+impl Invocation {
+    /// The caller's context.
+    pub fn ctx(&self) -> &HubCtx {
+        &self.ctx
+    }
+
+    /// The method's wire name.
+    pub fn method(&self) -> &'static str {
+        self.method
+    }
+
+    /// The caller's invocation id (`None` for fire-and-forget calls).
+    pub fn invocation_id(&self) -> Option<&str> {
+        self.invocation_id.as_deref()
+    }
+
+    /// Whether this is a server-to-client stream.
+    pub fn is_streaming(&self) -> bool {
+        self.streaming
+    }
+}
+
+/// The rest of the chain: the next filter, or the hub method itself.
+#[must_use = "a filter must run `next` or return its own result"]
+pub struct Next<T> {
+    inner: BoxFuture<'static, T>,
+}
+
+impl<T> Next<T> {
+    /// Runs the rest of the chain.
+    pub async fn run(self) -> T {
+        self.inner.await
+    }
+}
+
+impl<T> std::fmt::Debug for Next<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Next").finish_non_exhaustive()
+    }
+}
+
+/// Middleware around hub invocations and lifecycle hooks. Every method has a
+/// default that just runs `next`; implement those you need.
+pub trait HubFilter: Send + Sync + 'static {
+    /// Wraps one invocation of a hub method.
+    fn invoke(
+        &self,
+        invocation: &Invocation,
+        next: Next<InvocationResult>,
+    ) -> impl Future<Output = InvocationResult> + Send {
+        let _ = invocation;
+        next.run()
+    }
+
+    /// Wraps `on_connected`; an error closes the connection.
+    fn connected(
+        &self,
+        ctx: &HubCtx,
+        next: Next<HubResult<()>>,
+    ) -> impl Future<Output = HubResult<()>> + Send {
+        let _ = ctx;
+        next.run()
+    }
+
+    /// Wraps `on_disconnected`.
+    fn disconnected(
+        &self,
+        ctx: &HubCtx,
+        error: Option<&HubError>,
+        next: Next<()>,
+    ) -> impl Future<Output = ()> + Send {
+        let _ = (ctx, error);
+        next.run()
+    }
+}
+
+/// [`HubFilter`] with boxed futures, so filters can be stored together.
+trait ErasedFilter: Send + Sync + 'static {
+    fn invoke<'a>(
+        &'a self,
+        invocation: &'a Invocation,
+        next: Next<InvocationResult>,
+    ) -> BoxFuture<'a, InvocationResult>;
+    fn connected<'a>(
+        &'a self,
+        ctx: &'a HubCtx,
+        next: Next<HubResult<()>>,
+    ) -> BoxFuture<'a, HubResult<()>>;
+    fn disconnected<'a>(
+        &'a self,
+        ctx: &'a HubCtx,
+        error: Option<&'a HubError>,
+        next: Next<()>,
+    ) -> BoxFuture<'a, ()>;
+}
+
+impl<F: HubFilter> ErasedFilter for F {
+    fn invoke<'a>(
+        &'a self,
+        invocation: &'a Invocation,
+        next: Next<InvocationResult>,
+    ) -> BoxFuture<'a, InvocationResult> {
+        Box::pin(HubFilter::invoke(self, invocation, next))
+    }
+
+    fn connected<'a>(
+        &'a self,
+        ctx: &'a HubCtx,
+        next: Next<HubResult<()>>,
+    ) -> BoxFuture<'a, HubResult<()>> {
+        Box::pin(HubFilter::connected(self, ctx, next))
+    }
+
+    fn disconnected<'a>(
+        &'a self,
+        ctx: &'a HubCtx,
+        error: Option<&'a HubError>,
+        next: Next<()>,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(HubFilter::disconnected(self, ctx, error, next))
+    }
+}
+
+/// The filters of a hub, outermost first.
+#[derive(Clone, Default)]
+pub(crate) struct Filters(Arc<[Arc<dyn ErasedFilter>]>);
+
+impl Filters {
+    pub(crate) fn with(&self, filter: impl HubFilter) -> Self {
+        let mut filters: Vec<Arc<dyn ErasedFilter>> = self.0.to_vec();
+        filters.push(Arc::new(filter));
+        Self(filters.into())
+    }
+
+    /// Wraps an invocation's future in every filter (no cost without filters).
+    pub(crate) fn wrap_invocation(
+        &self,
+        invocation: Invocation,
+        method: InvocationFuture,
+    ) -> InvocationFuture {
+        if self.0.is_empty() {
+            return method;
+        }
+        let invocation = Arc::new(invocation);
+        self.0.iter().rev().fold(method, |inner, filter| {
+            let filter = filter.clone();
+            let invocation = invocation.clone();
+            Box::pin(async move { filter.invoke(&invocation, Next { inner }).await })
+        })
+    }
+
+    pub(crate) fn wrap_connected(
+        &self,
+        ctx: &HubCtx,
+        hook: BoxFuture<'static, HubResult<()>>,
+    ) -> BoxFuture<'static, HubResult<()>> {
+        self.0.iter().rev().fold(hook, |inner, filter| {
+            let filter = filter.clone();
+            let ctx = ctx.clone();
+            Box::pin(async move { filter.connected(&ctx, Next { inner }).await })
+        })
+    }
+
+    pub(crate) fn wrap_disconnected(
+        &self,
+        ctx: &HubCtx,
+        error: Option<HubError>,
+        hook: BoxFuture<'static, ()>,
+    ) -> BoxFuture<'static, ()> {
+        let error = error.map(Arc::new);
+        self.0.iter().rev().fold(hook, |inner, filter| {
+            let filter = filter.clone();
+            let ctx = ctx.clone();
+            let error = error.clone();
+            Box::pin(async move {
+                filter
+                    .disconnected(&ctx, error.as_deref(), Next { inner })
+                    .await
+            })
+        })
+    }
+}
+
+impl std::fmt::Debug for Filters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Filters")
+            .field("len", &self.0.len())
+            .finish()
+    }
+}
