@@ -207,6 +207,12 @@ pub(super) fn encode_stream_item<T: Serialize + ?Sized>(
     Ok(writer.finish())
 }
 
+pub(super) fn encode_sequence_message(kind: u8, sequence_id: u64) -> Bytes {
+    let mut writer = Writer::new(kind, 24);
+    writer.plain_field("sequenceId", &sequence_id);
+    writer.finish()
+}
+
 pub(super) fn encode_close(error: Option<&str>, allow_reconnect: bool) -> Bytes {
     let mut writer = Writer::new(7, error.map_or(0, str::len) + 32);
     if let Some(error) = error {

@@ -7,6 +7,7 @@
 
 pub mod handshake;
 mod json;
+mod msgpack;
 mod reader;
 
 use std::borrow::Cow;
@@ -27,16 +28,19 @@ pub const RECORD_SEPARATOR: u8 = 0x1e;
 pub enum Protocol {
     /// `json`: UTF-8 JSON records ended by `0x1E`, sent as text.
     Json,
+    /// `messagepack`: MessagePack arrays behind a varint length, sent as binary.
+    MessagePack,
 }
 
 impl Protocol {
     /// Every protocol this server implements.
-    pub const ALL: [Protocol; 1] = [Protocol::Json];
+    pub const ALL: [Protocol; 2] = [Protocol::Json, Protocol::MessagePack];
 
     /// The protocol's name in the handshake (`json`).
     pub fn name(self) -> &'static str {
         match self {
             Protocol::Json => "json",
+            Protocol::MessagePack => "messagepack",
         }
     }
 
@@ -56,6 +60,7 @@ impl Protocol {
     pub fn transfer_format(self) -> TransferFormat {
         match self {
             Protocol::Json => TransferFormat::Text,
+            Protocol::MessagePack => TransferFormat::Binary,
         }
     }
 
@@ -63,6 +68,7 @@ impl Protocol {
     pub(crate) fn index(self) -> usize {
         match self {
             Protocol::Json => 0,
+            Protocol::MessagePack => 1,
         }
     }
 
@@ -70,6 +76,7 @@ impl Protocol {
     pub fn parse(self, record: &[u8]) -> Result<HubMessage<'_>, ProtocolError> {
         match self {
             Protocol::Json => json::parse(record),
+            Protocol::MessagePack => msgpack::parse(record),
         }
     }
 
@@ -77,6 +84,7 @@ impl Protocol {
     pub fn decode<T: DeserializeOwned>(self, bytes: &[u8]) -> Result<T, DecodeError> {
         match self {
             Protocol::Json => serde_json::from_slice(bytes).map_err(|e| DecodeError(e.to_string())),
+            Protocol::MessagePack => msgpack::decode(bytes).map_err(DecodeError),
         }
     }
 
@@ -84,6 +92,7 @@ impl Protocol {
     pub(crate) fn encoded_null(self) -> Bytes {
         match self {
             Protocol::Json => Bytes::from_static(b"null"),
+            Protocol::MessagePack => Bytes::from_static(&[0xc0]),
         }
     }
 
@@ -97,6 +106,7 @@ impl Protocol {
     ) -> Result<Bytes, EncodeError> {
         match self {
             Protocol::Json => json::encode_invocation(invocation_id, target, arguments),
+            Protocol::MessagePack => msgpack::encode_invocation(invocation_id, target, arguments),
         }
     }
 
@@ -108,6 +118,7 @@ impl Protocol {
     ) -> Result<Bytes, EncodeError> {
         match self {
             Protocol::Json => json::encode_completion_result(invocation_id, result),
+            Protocol::MessagePack => msgpack::encode_completion_result(invocation_id, result),
         }
     }
 
@@ -115,6 +126,7 @@ impl Protocol {
     pub fn encode_completion_error(self, invocation_id: &str, error: &str) -> Bytes {
         match self {
             Protocol::Json => json::encode_completion_error(invocation_id, error),
+            Protocol::MessagePack => msgpack::encode_completion_error(invocation_id, error),
         }
     }
 
@@ -122,6 +134,7 @@ impl Protocol {
     pub fn encode_completion_empty(self, invocation_id: &str) -> Bytes {
         match self {
             Protocol::Json => json::encode_completion_empty(invocation_id),
+            Protocol::MessagePack => msgpack::encode_completion_empty(invocation_id),
         }
     }
 
@@ -133,6 +146,7 @@ impl Protocol {
     ) -> Result<Bytes, EncodeError> {
         match self {
             Protocol::Json => json::encode_stream_item(invocation_id, item),
+            Protocol::MessagePack => msgpack::encode_stream_item(invocation_id, item),
         }
     }
 
@@ -140,6 +154,23 @@ impl Protocol {
     pub fn encode_ping(self) -> Bytes {
         match self {
             Protocol::Json => Bytes::from_static(b"{\"type\":6}\x1e"),
+            Protocol::MessagePack => Bytes::from_static(&[0x02, 0x91, 0x06]),
+        }
+    }
+
+    /// Encodes an Ack (stateful reconnect): the highest sequence id processed.
+    pub fn encode_ack(self, sequence_id: u64) -> Bytes {
+        match self {
+            Protocol::Json => json::encode_sequence_message(8, sequence_id),
+            Protocol::MessagePack => msgpack::encode_sequence_message(8, sequence_id),
+        }
+    }
+
+    /// Encodes a Sequence (stateful reconnect): the id of the next message sent.
+    pub fn encode_sequence(self, sequence_id: u64) -> Bytes {
+        match self {
+            Protocol::Json => json::encode_sequence_message(9, sequence_id),
+            Protocol::MessagePack => msgpack::encode_sequence_message(9, sequence_id),
         }
     }
 
@@ -147,6 +178,7 @@ impl Protocol {
     pub fn encode_close(self, error: Option<&str>, allow_reconnect: bool) -> Bytes {
         match self {
             Protocol::Json => json::encode_close(error, allow_reconnect),
+            Protocol::MessagePack => msgpack::encode_close(error, allow_reconnect),
         }
     }
 }
@@ -177,11 +209,16 @@ pub struct EncodedValue<'a>(EncodedRepr<'a>);
 #[derive(Clone, Copy, Debug)]
 enum EncodedRepr<'a> {
     Json(&'a serde_json::value::RawValue),
+    MsgPack(&'a [u8]),
 }
 
 impl<'a> EncodedValue<'a> {
     pub(crate) fn json(raw: &'a serde_json::value::RawValue) -> Self {
         Self(EncodedRepr::Json(raw))
+    }
+
+    pub(crate) fn msgpack(bytes: &'a [u8]) -> Self {
+        Self(EncodedRepr::MsgPack(bytes))
     }
 
     /// Decodes the value into `T`.
@@ -190,6 +227,7 @@ impl<'a> EncodedValue<'a> {
             EncodedRepr::Json(raw) => {
                 serde_json::from_str(raw.get()).map_err(|e| DecodeError(e.to_string()))
             }
+            EncodedRepr::MsgPack(bytes) => msgpack::decode(bytes).map_err(DecodeError),
         }
     }
 
@@ -197,6 +235,7 @@ impl<'a> EncodedValue<'a> {
     pub fn as_bytes(&self) -> &'a [u8] {
         match self.0 {
             EncodedRepr::Json(raw) => raw.get().as_bytes(),
+            EncodedRepr::MsgPack(bytes) => bytes,
         }
     }
 }
