@@ -3,18 +3,25 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use http::{Method, Request, Response, StatusCode};
+use http::request::Parts;
+use http::{Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Limited};
 use hub_core::protocol::TransferFormat;
-use hub_core::{Hub, Identity};
+use hub_core::{ConnectionId, ConnectionInfo, Hub, Identity, Transport};
 use hyper::body::Incoming;
+use tokio::sync::mpsc;
 
 use crate::auth::Authenticator;
-use crate::http_util::{Body, text};
+use crate::http_util::{Body, empty, query_param, response, text};
+use crate::long_polling::{self, LongPollChannel, LongPollingTransport};
 use crate::negotiate::negotiate;
 use crate::options::EndpointOptions;
 use crate::server::ServerState;
-use crate::sessions::{BindError, Sessions};
-use crate::websocket;
+use crate::sessions::{BindError, Binding, Sessions, TransportKind};
+use crate::{sse, websocket};
+
+/// Payloads POSTed to one connection and not yet read by it, at most.
+const INBOUND_CAPACITY: usize = 8;
 
 /// A hub served at a path.
 #[derive(Debug)]
@@ -50,11 +57,28 @@ impl HubEndpoint {
 
     /// The enabled transports and their formats, in the client's order of preference.
     pub(crate) fn transports(&self) -> Vec<(&'static str, &'static [TransferFormat])> {
-        let mut transports = Vec::new();
-        if self.options.transports.web_sockets {
-            transports.push((websocket::NAME, websocket::FORMATS));
-        }
-        transports
+        let enabled = self.options.transports;
+        [
+            (
+                enabled.web_sockets,
+                TransportKind::WebSockets,
+                websocket::FORMATS,
+            ),
+            (
+                enabled.server_sent_events,
+                TransportKind::ServerSentEvents,
+                sse::FORMATS,
+            ),
+            (
+                enabled.long_polling,
+                TransportKind::LongPolling,
+                long_polling::FORMATS,
+            ),
+        ]
+        .into_iter()
+        .filter(|(on, ..)| *on)
+        .map(|(_, kind, formats)| (kind.name(), formats))
+        .collect()
     }
 
     pub(crate) async fn handle(
@@ -75,45 +99,229 @@ impl HubEndpoint {
                 }
             },
         };
+        let transports = self.options.transports;
         match (route, &parts.method) {
             (Route::Negotiate, &Method::POST) => {
                 negotiate(self, parts.uri.query(), identity.user_id)
             }
             (Route::Negotiate, _) => text(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
             (Route::Connection, &Method::GET) if websocket::is_upgrade(&parts) => {
-                if !self.options.transports.web_sockets {
+                if !transports.web_sockets {
                     return text(
                         StatusCode::NOT_FOUND,
-                        "WebSockets transport is not enabled.",
+                        "The WebSockets transport is not enabled.",
                     );
                 }
-                let request = Request::from_parts(parts, body);
-                websocket::accept(self, request, identity, remote_addr, state)
+                websocket::accept(
+                    self,
+                    Request::from_parts(parts, body),
+                    identity,
+                    remote_addr,
+                    state,
+                )
             }
-            (Route::Connection, &Method::GET) => text(
-                StatusCode::NOT_FOUND,
-                "Only the WebSockets transport is enabled on this endpoint.",
-            ),
-            (Route::Connection, &Method::POST | &Method::DELETE) => {
-                match crate::http_util::query_param(parts.uri.query(), "id") {
-                    None => text(StatusCode::BAD_REQUEST, "Connection ID required"),
-                    Some(token) => match self.sessions.check(&token, identity.user_id.as_deref()) {
-                        Err(error) => bind_error_response(error),
-                        // As ASP.NET answers for a connection that is not long polling.
-                        Ok(_) if parts.method == Method::DELETE => text(
-                            StatusCode::BAD_REQUEST,
-                            "Cannot terminate this connection using the DELETE endpoint.",
-                        ),
-                        Ok(_) => text(
-                            StatusCode::METHOD_NOT_ALLOWED,
-                            "POST requests are not allowed for WebSocket connections.",
-                        ),
-                    },
+            (Route::Connection, &Method::GET) if accepts_event_stream(&parts) => {
+                if !transports.server_sent_events {
+                    return text(
+                        StatusCode::NOT_FOUND,
+                        "The ServerSentEvents transport is not enabled.",
+                    );
                 }
+                self.server_sent_events(&parts, identity, remote_addr, state)
             }
+            (Route::Connection, &Method::GET) => {
+                if !transports.long_polling {
+                    return text(
+                        StatusCode::NOT_FOUND,
+                        "The LongPolling transport is not enabled.",
+                    );
+                }
+                self.long_poll(&parts, identity, remote_addr, state).await
+            }
+            (Route::Connection, &Method::POST) => self.send(&parts, body, identity).await,
+            (Route::Connection, &Method::DELETE) => self.delete(&parts, identity),
             (Route::Connection, _) => text(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
         }
     }
+
+    /// Starts the hub connection over `transport` (tracked for shutdown); the
+    /// session ends with it.
+    pub(crate) fn start_connection<T: Transport>(
+        &self,
+        transport: T,
+        token: Option<String>,
+        connection_id: ConnectionId,
+        identity: Identity,
+        remote_addr: SocketAddr,
+        state: &ServerState,
+    ) {
+        let hub = self.hub.clone();
+        let sessions = self.sessions.clone();
+        let info = ConnectionInfo {
+            connection_id,
+            identity,
+            remote_addr: Some(remote_addr),
+            shutdown: state.shutdown.clone(),
+        };
+        state.tracker.spawn(async move {
+            hub.serve_connection(transport, info).await;
+            if let Some(token) = token {
+                sessions.end(&token);
+            }
+        });
+    }
+
+    fn server_sent_events(
+        &self,
+        parts: &Parts,
+        identity: Identity,
+        remote_addr: SocketAddr,
+        state: &ServerState,
+    ) -> Response<Body> {
+        let Some(token) = query_param(parts.uri.query(), "id") else {
+            return text(StatusCode::BAD_REQUEST, "Connection ID required");
+        };
+        let (inbound_sender, inbound) = mpsc::channel(INBOUND_CAPACITY);
+        let binding = Binding::ServerSentEvents {
+            inbound: inbound_sender,
+        };
+        let connection_id = match self
+            .sessions
+            .bind(&token, identity.user_id.as_deref(), binding)
+        {
+            Ok(connection_id) => connection_id,
+            Err(error) => return bind_error_response(error),
+        };
+        let (response, transport) = sse::open(inbound);
+        self.start_connection(
+            transport,
+            Some(token),
+            connection_id,
+            identity,
+            remote_addr,
+            state,
+        );
+        response
+    }
+
+    /// A poll: the first one starts the connection and answers at once.
+    async fn long_poll(
+        &self,
+        parts: &Parts,
+        identity: Identity,
+        remote_addr: SocketAddr,
+        state: &ServerState,
+    ) -> Response<Body> {
+        let Some(token) = query_param(parts.uri.query(), "id") else {
+            return text(StatusCode::BAD_REQUEST, "Connection ID required");
+        };
+        let user_id = identity.user_id.as_deref();
+        match self.sessions.binding(&token, user_id) {
+            Err(error) => bind_error_response(error),
+            Ok(Some(Binding::LongPolling { channel, .. })) => {
+                let result =
+                    long_polling::poll(channel.clone(), self.options.long_polling_poll_timeout)
+                        .await;
+                if result.status() == StatusCode::NO_CONTENT && channel.is_over() {
+                    // The connection is over: later requests get 404.
+                    self.sessions.remove(&token);
+                }
+                result
+            }
+            Ok(Some(_)) => bind_error_response(BindError::OtherTransport),
+            Ok(None) => {
+                let (inbound_sender, inbound) = mpsc::channel(INBOUND_CAPACITY);
+                let channel =
+                    Arc::new(LongPollChannel::new(self.options.long_polling_max_buffered));
+                let binding = Binding::LongPolling {
+                    inbound: inbound_sender,
+                    channel: channel.clone(),
+                };
+                let connection_id = match self.sessions.bind(&token, user_id, binding) {
+                    Ok(connection_id) => connection_id,
+                    Err(error) => return bind_error_response(error),
+                };
+                let transport = LongPollingTransport {
+                    inbound,
+                    channel,
+                    disconnect_timeout: self.options.disconnect_timeout,
+                };
+                self.start_connection(
+                    transport,
+                    Some(token),
+                    connection_id,
+                    identity,
+                    remote_addr,
+                    state,
+                );
+                response(
+                    StatusCode::OK,
+                    "application/octet-stream",
+                    bytes::Bytes::new(),
+                )
+            }
+        }
+    }
+
+    /// A POST of messages (Server-Sent Events and Long Polling).
+    async fn send(&self, parts: &Parts, body: Incoming, identity: Identity) -> Response<Body> {
+        let Some(token) = query_param(parts.uri.query(), "id") else {
+            return text(StatusCode::BAD_REQUEST, "Connection ID required");
+        };
+        let inbound = match self.sessions.inbound(&token, identity.user_id.as_deref()) {
+            Ok(inbound) => inbound,
+            Err(error) => return bind_error_response(error),
+        };
+        let limit = self.options.max_payload_size;
+        let payload = match Limited::new(body, limit).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(error) if error.is::<http_body_util::LengthLimitError>() => {
+                return text(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("The request body exceeds the limit of {limit} bytes."),
+                );
+            }
+            Err(error) => {
+                return text(
+                    StatusCode::BAD_REQUEST,
+                    format!("Failed to read the request body: {error}"),
+                );
+            }
+        };
+        if payload.is_empty() {
+            return empty(StatusCode::OK);
+        }
+        match inbound.send(payload).await {
+            Ok(()) => empty(StatusCode::OK),
+            Err(_) => bind_error_response(BindError::NotFound),
+        }
+    }
+
+    /// DELETE ends a long-polling connection (202); other transports get 400.
+    fn delete(&self, parts: &Parts, identity: Identity) -> Response<Body> {
+        let Some(token) = query_param(parts.uri.query(), "id") else {
+            return text(StatusCode::BAD_REQUEST, "Connection ID required");
+        };
+        match self.sessions.binding(&token, identity.user_id.as_deref()) {
+            Err(error) => bind_error_response(error),
+            Ok(Some(Binding::LongPolling { channel, .. })) => {
+                channel.delete();
+                empty(StatusCode::ACCEPTED)
+            }
+            Ok(_) => text(
+                StatusCode::BAD_REQUEST,
+                "Cannot terminate this connection using the DELETE endpoint.",
+            ),
+        }
+    }
+}
+
+fn accepts_event_stream(parts: &Parts) -> bool {
+    parts.headers.get_all(header::ACCEPT).iter().any(|value| {
+        value
+            .to_str()
+            .is_ok_and(|value| value.contains("text/event-stream"))
+    })
 }
 
 /// The response to a failed bind, as ASP.NET answers it.
@@ -121,8 +329,9 @@ pub(crate) fn bind_error_response(error: BindError) -> Response<Body> {
     let status = match error {
         BindError::NotFound => StatusCode::NOT_FOUND,
         BindError::AlreadyConnected => StatusCode::CONFLICT,
-        BindError::OtherTransport => StatusCode::BAD_REQUEST,
+        BindError::OtherTransport | BindError::NotStarted => StatusCode::BAD_REQUEST,
         BindError::WrongUser => StatusCode::FORBIDDEN,
+        BindError::WebSocketSend => StatusCode::METHOD_NOT_ALLOWED,
     };
     text(status, error.to_string())
 }

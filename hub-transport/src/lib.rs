@@ -1,7 +1,8 @@
 //! SignalR transports over HTTP for `hub-core` hubs, on hyper 1.
 //!
 //! A [`Server`] maps hubs to paths and serves, for each, `POST {path}/negotiate`
-//! and the WebSockets transport at `{path}`, the way ASP.NET Core's
+//! and the WebSockets, Server-Sent Events and Long Polling transports at
+//! `{path}`, the way ASP.NET Core's
 //! `MapHub<T>(path)` does; it can also serve static files for samples.
 //!
 //! ```no_run
@@ -38,11 +39,13 @@
 mod auth;
 mod endpoint;
 mod http_util;
+mod long_polling;
 mod negotiate;
 mod options;
 mod server;
 mod sessions;
 mod shutdown;
+mod sse;
 mod static_files;
 mod websocket;
 

@@ -7,11 +7,19 @@ use std::time::Duration;
 pub struct Transports {
     /// WebSockets.
     pub web_sockets: bool,
+    /// Server-Sent Events (text protocols only).
+    pub server_sent_events: bool,
+    /// Long Polling.
+    pub long_polling: bool,
 }
 
 impl Default for Transports {
     fn default() -> Self {
-        Self { web_sockets: true }
+        Self {
+            web_sockets: true,
+            server_sent_events: true,
+            long_polling: true,
+        }
     }
 }
 
@@ -21,14 +29,20 @@ pub struct EndpointOptions {
     /// The transports offered in negotiate and accepted on connect.
     pub transports: Transports,
     /// A negotiated connection that no transport picks up within this time is
-    /// dropped (15 s).
+    /// dropped, and a long-polling connection without a poll for this long
+    /// ends (15 s).
     pub disconnect_timeout: Duration,
+    /// How long a poll waits for messages before answering empty (90 s).
+    pub long_polling_poll_timeout: Duration,
+    /// Bytes queued for the next poll before the connection's writes wait
+    /// (1 MiB, not in ASP.NET; a poll takes everything queued at once).
+    pub long_polling_max_buffered: usize,
     /// How long to wait for the client's WebSocket close frame (5 s).
     pub websocket_close_timeout: Duration,
-    /// The largest WebSocket message accepted (1 MiB, not in ASP.NET). One
-    /// message may carry several hub messages, each still limited by
-    /// `HubOptions::maximum_receive_message_size`.
-    pub max_websocket_message_size: usize,
+    /// The largest WebSocket message or POST body accepted (1 MiB, not in
+    /// ASP.NET). One payload may carry several hub messages, each still limited
+    /// by `HubOptions::maximum_receive_message_size`; a larger POST gets 413.
+    pub max_payload_size: usize,
     /// The lowest negotiate protocol version accepted (0).
     pub minimum_negotiate_version: u32,
 }
@@ -38,8 +52,10 @@ impl Default for EndpointOptions {
         Self {
             transports: Transports::default(),
             disconnect_timeout: Duration::from_secs(15),
+            long_polling_poll_timeout: Duration::from_secs(90),
+            long_polling_max_buffered: 1024 * 1024,
             websocket_close_timeout: Duration::from_secs(5),
-            max_websocket_message_size: 1024 * 1024,
+            max_payload_size: 1024 * 1024,
             minimum_negotiate_version: 0,
         }
     }

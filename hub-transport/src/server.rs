@@ -266,9 +266,7 @@ async fn reap_sessions(router: Arc<Router>) {
     loop {
         interval.tick().await;
         for endpoint in &router.endpoints {
-            let reaped = endpoint
-                .sessions
-                .reap_unused(endpoint.options.disconnect_timeout);
+            let reaped = endpoint.sessions.reap(endpoint.options.disconnect_timeout);
             if reaped > 0 {
                 tracing::debug!(reaped, path = %endpoint.path, "unused negotiated connections dropped");
             }

@@ -1,11 +1,58 @@
-//! Negotiated connections: the secret connection token → the connection it opens.
+//! Negotiated connections: the secret connection token → the connection it
+//! opens, and what its transport needs from later requests (POSTed messages,
+//! long polls).
 
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use bytes::Bytes;
 use hub_core::{ConnectionId, random_id};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
+
+use crate::long_polling::LongPollChannel;
+
+/// The transports, by their negotiate names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TransportKind {
+    WebSockets,
+    ServerSentEvents,
+    LongPolling,
+}
+
+impl TransportKind {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            TransportKind::WebSockets => "WebSockets",
+            TransportKind::ServerSentEvents => "ServerSentEvents",
+            TransportKind::LongPolling => "LongPolling",
+        }
+    }
+}
+
+/// What a bound session's transport needs from later requests.
+#[derive(Debug, Clone)]
+pub(crate) enum Binding {
+    WebSocket,
+    ServerSentEvents {
+        inbound: mpsc::Sender<Bytes>,
+    },
+    LongPolling {
+        inbound: mpsc::Sender<Bytes>,
+        channel: Arc<LongPollChannel>,
+    },
+}
+
+impl Binding {
+    fn kind(&self) -> TransportKind {
+        match self {
+            Binding::WebSocket => TransportKind::WebSockets,
+            Binding::ServerSentEvents { .. } => TransportKind::ServerSentEvents,
+            Binding::LongPolling { .. } => TransportKind::LongPolling,
+        }
+    }
+}
 
 /// A negotiated connection.
 #[derive(Debug)]
@@ -13,11 +60,12 @@ struct Session {
     connection_id: ConnectionId,
     user_id: Option<String>,
     created: Instant,
-    /// The transport serving it, once one connected.
-    transport: Option<&'static str>,
+    binding: Option<Binding>,
+    /// When its connection ended (a long-polling session lingers to answer 204).
+    ended: Option<Instant>,
 }
 
-/// Why a transport request cannot take up a session.
+/// Why a request cannot use a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum BindError {
     /// No session with that token (never negotiated, expired or ended): 404.
@@ -32,6 +80,12 @@ pub(crate) enum BindError {
     /// The request is from another user than the negotiate was: 403.
     #[error("Forbidden")]
     WrongUser,
+    /// No transport has started yet (a POST before connecting): 400.
+    #[error("The connection has no transport yet.")]
+    NotStarted,
+    /// POST on a WebSocket connection: 405.
+    #[error("POST requests are not allowed for WebSocket connections.")]
+    WebSocketSend,
 }
 
 /// The sessions of one hub endpoint.
@@ -55,46 +109,87 @@ impl Sessions {
                 connection_id: connection_id.clone(),
                 user_id,
                 created: Instant::now(),
-                transport: None,
+                binding: None,
+                ended: None,
             },
         );
         (token, connection_id)
     }
 
-    /// Binds `transport` to the session of `token`, for the user `user_id`.
-    pub(crate) fn bind(
+    /// Looks up a live session for `user_id` and runs `f` on it.
+    fn with_session<T>(
         &self,
         token: &str,
-        transport: &'static str,
         user_id: Option<&str>,
-    ) -> Result<ConnectionId, BindError> {
+        f: impl FnOnce(&mut Session) -> Result<T, BindError>,
+    ) -> Result<T, BindError> {
         let mut sessions = self.lock();
         let session = sessions.get_mut(token).ok_or(BindError::NotFound)?;
         if session.user_id.as_deref() != user_id {
             return Err(BindError::WrongUser);
         }
-        match session.transport {
-            None => {
-                session.transport = Some(transport);
-                Ok(session.connection_id.clone())
-            }
-            Some(bound) if bound == transport => Err(BindError::AlreadyConnected),
-            Some(_) => Err(BindError::OtherTransport),
-        }
+        f(session)
     }
 
-    /// The transport serving the session of `token`, if any, for the user `user_id`.
-    pub(crate) fn check(
+    /// Binds a transport to the session of `token`; returns the connection id.
+    pub(crate) fn bind(
         &self,
         token: &str,
         user_id: Option<&str>,
-    ) -> Result<Option<&'static str>, BindError> {
-        let sessions = self.lock();
-        let session = sessions.get(token).ok_or(BindError::NotFound)?;
-        if session.user_id.as_deref() != user_id {
-            return Err(BindError::WrongUser);
+        binding: Binding,
+    ) -> Result<ConnectionId, BindError> {
+        self.with_session(token, user_id, |session| match &session.binding {
+            _ if session.ended.is_some() => Err(BindError::NotFound),
+            None => {
+                session.binding = Some(binding);
+                Ok(session.connection_id.clone())
+            }
+            Some(bound) if bound.kind() == binding.kind() => Err(BindError::AlreadyConnected),
+            Some(_) => Err(BindError::OtherTransport),
+        })
+    }
+
+    /// The binding of a session (for POSTs, polls and DELETEs).
+    pub(crate) fn binding(
+        &self,
+        token: &str,
+        user_id: Option<&str>,
+    ) -> Result<Option<Binding>, BindError> {
+        self.with_session(token, user_id, |session| Ok(session.binding.clone()))
+    }
+
+    /// Where POSTed messages of a session go.
+    pub(crate) fn inbound(
+        &self,
+        token: &str,
+        user_id: Option<&str>,
+    ) -> Result<mpsc::Sender<Bytes>, BindError> {
+        match self.binding(token, user_id)? {
+            None => Err(BindError::NotStarted),
+            Some(Binding::WebSocket) => Err(BindError::WebSocketSend),
+            Some(Binding::ServerSentEvents { inbound } | Binding::LongPolling { inbound, .. }) => {
+                Ok(inbound)
+            }
         }
-        Ok(session.transport)
+    }
+
+    /// Marks a session's connection as ended. Long-polling sessions linger
+    /// (so the next poll answers 204) until [`Sessions::remove`] or the reaper.
+    pub(crate) fn end(&self, token: &str) {
+        let mut sessions = self.lock();
+        match sessions.get_mut(token) {
+            Some(session) if matches!(session.binding, Some(Binding::LongPolling { .. })) => {
+                session.ended = Some(Instant::now());
+            }
+            _ => {
+                sessions.remove(token);
+            }
+        }
+    }
+
+    /// Forgets a session.
+    pub(crate) fn remove(&self, token: &str) {
+        self.lock().remove(token);
     }
 
     /// Moves a session to another key (negotiate version 0 uses the connection id).
@@ -105,18 +200,17 @@ impl Sessions {
         }
     }
 
-    /// Forgets a session (its connection ended).
-    pub(crate) fn remove(&self, token: &str) {
-        self.lock().remove(token);
-    }
-
-    /// Drops sessions no transport picked up within `timeout`; returns how many.
-    pub(crate) fn reap_unused(&self, timeout: Duration) -> usize {
+    /// Drops sessions no transport picked up, and ended ones, older than
+    /// `timeout`; returns how many.
+    pub(crate) fn reap(&self, timeout: Duration) -> usize {
         let now = Instant::now();
         let mut sessions = self.lock();
         let before = sessions.len();
-        sessions
-            .retain(|_, session| session.transport.is_some() || now - session.created < timeout);
+        sessions.retain(|_, session| match (&session.binding, session.ended) {
+            (_, Some(ended)) => now - ended < timeout,
+            (None, None) => now - session.created < timeout,
+            (Some(_), None) => true,
+        });
         before - sessions.len()
     }
 
@@ -136,39 +230,44 @@ mod tests {
         let sessions = Sessions::default();
         let (token, id) = sessions.create(Some("alice".into()));
         assert_ne!(token, id.as_str());
+        let bind = |token: &str, user| sessions.bind(token, user, Binding::WebSocket);
+        assert_eq!(bind(id.as_str(), Some("alice")), Err(BindError::NotFound));
+        assert_eq!(bind(&token, Some("bob")), Err(BindError::WrongUser));
+        assert_eq!(bind(&token, None), Err(BindError::WrongUser));
         assert_eq!(
-            sessions.bind(id.as_str(), "WebSockets", Some("alice")),
-            Err(BindError::NotFound)
+            sessions.inbound(&token, Some("alice")).unwrap_err(),
+            BindError::NotStarted
         );
+        assert_eq!(bind(&token, Some("alice")), Ok(id));
         assert_eq!(
-            sessions.bind(&token, "WebSockets", Some("bob")),
-            Err(BindError::WrongUser)
-        );
-        assert_eq!(
-            sessions.bind(&token, "WebSockets", None),
-            Err(BindError::WrongUser)
-        );
-        assert_eq!(sessions.bind(&token, "WebSockets", Some("alice")), Ok(id));
-        assert_eq!(
-            sessions.bind(&token, "WebSockets", Some("alice")),
+            bind(&token, Some("alice")),
             Err(BindError::AlreadyConnected)
         );
+        let (sender, _) = mpsc::channel(1);
         assert_eq!(
-            sessions.bind(&token, "LongPolling", Some("alice")),
+            sessions.bind(
+                &token,
+                Some("alice"),
+                Binding::ServerSentEvents { inbound: sender }
+            ),
             Err(BindError::OtherTransport)
         );
-        sessions.remove(&token);
+        assert_eq!(
+            sessions.inbound(&token, Some("alice")).unwrap_err(),
+            BindError::WebSocketSend
+        );
+        sessions.end(&token);
         assert_eq!(sessions.len(), 0);
     }
 
     #[tokio::test(start_paused = true)]
-    async fn unused_sessions_expire() {
+    async fn unused_and_ended_sessions_expire() {
         let sessions = Sessions::default();
         let (used, _) = sessions.create(None);
         sessions.create(None);
-        sessions.bind(&used, "WebSockets", None).unwrap();
+        sessions.bind(&used, None, Binding::WebSocket).unwrap();
         tokio::time::advance(Duration::from_secs(16)).await;
-        assert_eq!(sessions.reap_unused(Duration::from_secs(15)), 1);
+        assert_eq!(sessions.reap(Duration::from_secs(15)), 1);
         assert_eq!(sessions.len(), 1);
     }
 }

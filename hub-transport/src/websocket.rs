@@ -22,9 +22,8 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 use crate::endpoint::{HubEndpoint, bind_error_response};
 use crate::http_util::{Body, empty, query_param, text};
 use crate::server::ServerState;
+use crate::sessions::{Binding, TransportKind};
 
-/// The transport's name in negotiate responses.
-pub(crate) const NAME: &str = "WebSockets";
 /// WebSockets carry text and binary frames.
 pub(crate) const FORMATS: &[TransferFormat] = &[TransferFormat::Text, TransferFormat::Binary];
 
@@ -69,13 +68,15 @@ pub(crate) fn accept(
     // With an id the connection was negotiated; without, the client skipped negotiation.
     let token = query_param(request.uri().query(), "id");
     let connection_id = match &token {
-        Some(token) => match endpoint
-            .sessions
-            .bind(token, NAME, identity.user_id.as_deref())
-        {
-            Ok(connection_id) => connection_id,
-            Err(error) => return bind_error_response(error),
-        },
+        Some(token) => {
+            match endpoint
+                .sessions
+                .bind(token, identity.user_id.as_deref(), Binding::WebSocket)
+            {
+                Ok(connection_id) => connection_id,
+                Err(error) => return bind_error_response(error),
+            }
+        }
         None => ConnectionId::random(),
     };
 
@@ -85,8 +86,8 @@ pub(crate) fn accept(
     let config = WebSocketConfig::default()
         .read_buffer_size(4 * 1024)
         .write_buffer_size(8 * 1024)
-        .max_message_size(Some(endpoint.options.max_websocket_message_size))
-        .max_frame_size(Some(endpoint.options.max_websocket_message_size));
+        .max_message_size(Some(endpoint.options.max_payload_size))
+        .max_frame_size(Some(endpoint.options.max_payload_size));
     let close_timeout = endpoint.options.websocket_close_timeout;
     let info = ConnectionInfo {
         connection_id,
@@ -113,7 +114,7 @@ pub(crate) fn accept(
             Err(error) => tracing::debug!(%error, "WebSocket upgrade failed"),
         }
         if let Some(token) = token {
-            sessions.remove(&token);
+            sessions.end(&token);
         }
     });
 
@@ -149,7 +150,7 @@ fn transport_error(error: WsError) -> TransportError {
 
 impl Transport for WebSocketTransport {
     fn name(&self) -> &'static str {
-        NAME
+        TransportKind::WebSockets.name()
     }
 
     fn transfer_formats(&self) -> &'static [TransferFormat] {

@@ -483,7 +483,11 @@ async fn negotiate_version_1_returns_id_token_and_transports() {
     assert_ne!(id, token, "the token is not the public id");
     assert_eq!(
         body["availableTransports"],
-        json!([{"transport": "WebSockets", "transferFormats": ["Text", "Binary"]}])
+        json!([
+            {"transport": "WebSockets", "transferFormats": ["Text", "Binary"]},
+            {"transport": "ServerSentEvents", "transferFormats": ["Text"]},
+            {"transport": "LongPolling", "transferFormats": ["Text", "Binary"]},
+        ])
     );
     assert_eq!(body["useStatefulReconnect"], false);
     assert!(body.get("ProtocolVersion").is_none(), "no legacy marker");
@@ -1059,10 +1063,9 @@ async fn other_verbs_on_the_connection_endpoint() {
         );
     }
 
-    // A plain GET (no upgrade): only WebSockets is offered.
-    let target = format!("{PATH}?id={}", negotiated.token);
-    let response = http(server.addr, "GET", &target, &[]).await;
-    assert_eq!(response.status, 404, "GET without upgrade: {response:?}");
+    // A plain GET without id is a poll that names no connection.
+    let response = http(server.addr, "GET", PATH, &[]).await;
+    assert_eq!(response.status, 400, "GET without id: {response:?}");
 
     assert_healthy_and_stop(server, healthy).await;
 }

@@ -171,10 +171,11 @@ impl<T: Transport> EventLoop<T> {
 
     async fn feed(&mut self, payload: Bytes) -> Step {
         let format = self.protocol.transfer_format();
-        self.transport
-            .feed(payload, format)
-            .await
-            .map_err(transport_failed)
+        let send_timeout = self.ctx.connection().options().send_timeout;
+        match timeout(send_timeout, self.transport.feed(payload, format)).await {
+            Ok(result) => result.map_err(transport_failed),
+            Err(_) => Err(CloseReason::SendTimeout),
+        }
     }
 
     async fn flush(&mut self) -> Step {
