@@ -72,7 +72,7 @@ pub use id::{ConnectionId, random_id};
 pub use method::{ArgumentError, Completion, InvocationResult};
 pub use options::HubOptions;
 pub use registry::RegistryStats;
-pub use transport::{ConnectionInfo, Identity, Inbound, Transport, TransportError};
+pub use transport::{ConnectionInfo, Identity, Inbound, Transport, TransportError, TransportEvent};
 pub use upload::UploadStream;
 
 /// What `#[hub]` and `#[hub_client]` expand to. Not a public API: it may change

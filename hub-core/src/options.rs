@@ -48,6 +48,10 @@ pub struct HubOptions {
     /// How long a client result (`caller().answer(..)`) may take; `None` waits
     /// until the client answers or disconnects, as ASP.NET does (30 s).
     pub client_result_timeout: Option<Duration>,
+    /// Bytes of sent messages kept for replay until the client acknowledges
+    /// them, with stateful reconnect; past it, the connection stops sending
+    /// until Acks arrive (100,000).
+    pub stateful_reconnect_buffer_size: usize,
     /// Hub protocols offered to clients (all implemented ones).
     pub supported_protocols: Vec<Protocol>,
 }
@@ -67,6 +71,7 @@ impl Default for HubOptions {
             invocation_drain_timeout: Duration::from_secs(5),
             stream_buffer_capacity: 10,
             client_result_timeout: Some(Duration::from_secs(30)),
+            stateful_reconnect_buffer_size: 100_000,
             supported_protocols: Protocol::ALL.to_vec(),
         }
     }

@@ -23,6 +23,16 @@ pub struct Inbound {
     pub format: Option<TransferFormat>,
 }
 
+/// What a transport's [`recv`](Transport::recv) yields.
+#[derive(Debug, Clone)]
+pub enum TransportEvent {
+    /// A payload from the client.
+    Data(Inbound),
+    /// The client came back on a new socket (stateful reconnect): the
+    /// connection resends what the client has not acknowledged.
+    Resumed,
+}
+
 /// Why a transport failed.
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
@@ -58,8 +68,18 @@ pub trait Transport: Send + 'static {
         false
     }
 
-    /// The next payload from the client; `None` once the client is gone.
-    fn recv(&mut self) -> impl Future<Output = Option<Result<Inbound, TransportError>>> + Send;
+    /// Tells the transport whether the connection uses stateful reconnect (known
+    /// after the handshake): only then may it outlive a lost socket, waiting
+    /// for the client to come back.
+    fn set_resumable(&mut self, resumable: bool) {
+        let _ = resumable;
+    }
+
+    /// The next payload from the client (or a resumption); `None` once the
+    /// client is gone.
+    fn recv(
+        &mut self,
+    ) -> impl Future<Output = Option<Result<TransportEvent, TransportError>>> + Send;
 
     /// Queues one payload of complete messages; it may be buffered until [`flush`](Transport::flush).
     fn feed(
@@ -96,4 +116,7 @@ pub struct ConnectionInfo {
     /// Cancelled when the server shuts down: the connection sends a Close
     /// message (with `allowReconnect`) and ends.
     pub shutdown: CancellationToken,
+    /// Whether negotiate granted stateful reconnect; it takes effect if the
+    /// handshake asks for protocol version 2 and the transport can resume.
+    pub stateful_reconnect: bool,
 }

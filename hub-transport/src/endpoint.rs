@@ -1,5 +1,6 @@
 //! One hub mapped to a path: routes negotiate and transport requests.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -17,7 +18,7 @@ use crate::long_polling::{self, LongPollChannel, LongPollingTransport};
 use crate::negotiate::negotiate;
 use crate::options::EndpointOptions;
 use crate::server::ServerState;
-use crate::sessions::{BindError, Binding, Sessions, TransportKind};
+use crate::sessions::{BindError, Binding, Bound, Sessions, TransportKind};
 use crate::{sse, websocket};
 
 /// Payloads POSTed to one connection and not yet read by it, at most.
@@ -32,6 +33,18 @@ pub(crate) struct HubEndpoint {
     pub(crate) options: EndpointOptions,
     pub(crate) sessions: Arc<Sessions>,
     pub(crate) authenticator: Option<Authenticator>,
+}
+
+/// Who a starting connection is.
+#[derive(Debug)]
+pub(crate) struct ConnectionStart {
+    /// The session's token (`None` with skipNegotiation).
+    pub(crate) token: Option<String>,
+    pub(crate) connection_id: ConnectionId,
+    pub(crate) identity: Identity,
+    pub(crate) remote_addr: SocketAddr,
+    /// Whether negotiate granted stateful reconnect.
+    pub(crate) stateful: bool,
 }
 
 /// Which part of an endpoint a request path addresses.
@@ -144,31 +157,34 @@ impl HubEndpoint {
         }
     }
 
-    /// Starts the hub connection over `transport` (tracked for shutdown); the
-    /// session ends with it.
+    /// Binds a transport that cannot resume (SSE, Long Polling) to a session.
+    fn bind_new(
+        &self,
+        token: &str,
+        user_id: Option<&str>,
+        binding: Binding,
+    ) -> Result<ConnectionId, BindError> {
+        match self.sessions.bind(token, user_id, binding)? {
+            Bound::New { connection_id, .. } => Ok(connection_id),
+            Bound::Resume(_) => Err(BindError::AlreadyConnected),
+        }
+    }
+
+    /// Starts the hub connection over `transport` (tracked for shutdown).
     pub(crate) fn start_connection<T: Transport>(
         &self,
         transport: T,
-        token: Option<String>,
-        connection_id: ConnectionId,
-        identity: Identity,
-        remote_addr: SocketAddr,
+        start: ConnectionStart,
         state: &ServerState,
     ) {
-        let hub = self.hub.clone();
-        let sessions = self.sessions.clone();
-        let info = ConnectionInfo {
-            connection_id,
-            identity,
-            remote_addr: Some(remote_addr),
-            shutdown: state.shutdown.clone(),
-        };
-        state.tracker.spawn(async move {
-            hub.serve_connection(transport, info).await;
-            if let Some(token) = token {
-                sessions.end(&token);
-            }
-        });
+        let run = run_connection(
+            self.hub.clone(),
+            self.sessions.clone(),
+            transport,
+            start,
+            state,
+        );
+        state.tracker.spawn(run);
     }
 
     fn server_sent_events(
@@ -185,22 +201,19 @@ impl HubEndpoint {
         let binding = Binding::ServerSentEvents {
             inbound: inbound_sender,
         };
-        let connection_id = match self
-            .sessions
-            .bind(&token, identity.user_id.as_deref(), binding)
-        {
+        let connection_id = match self.bind_new(&token, identity.user_id.as_deref(), binding) {
             Ok(connection_id) => connection_id,
             Err(error) => return bind_error_response(error),
         };
         let (response, transport) = sse::open(inbound);
-        self.start_connection(
-            transport,
-            Some(token),
+        let start = ConnectionStart {
+            token: Some(token),
             connection_id,
             identity,
             remote_addr,
-            state,
-        );
+            stateful: false,
+        };
+        self.start_connection(transport, start, state);
         response
     }
 
@@ -237,7 +250,7 @@ impl HubEndpoint {
                     inbound: inbound_sender,
                     channel: channel.clone(),
                 };
-                let connection_id = match self.sessions.bind(&token, user_id, binding) {
+                let connection_id = match self.bind_new(&token, user_id, binding) {
                     Ok(connection_id) => connection_id,
                     Err(error) => return bind_error_response(error),
                 };
@@ -246,14 +259,14 @@ impl HubEndpoint {
                     channel,
                     disconnect_timeout: self.options.disconnect_timeout,
                 };
-                self.start_connection(
-                    transport,
-                    Some(token),
+                let start = ConnectionStart {
+                    token: Some(token),
                     connection_id,
                     identity,
                     remote_addr,
-                    state,
-                );
+                    stateful: false,
+                };
+                self.start_connection(transport, start, state);
                 response(
                     StatusCode::OK,
                     "application/octet-stream",
@@ -312,6 +325,30 @@ impl HubEndpoint {
                 StatusCode::BAD_REQUEST,
                 "Cannot terminate this connection using the DELETE endpoint.",
             ),
+        }
+    }
+}
+
+/// Serves a connection until it ends; its session ends with it.
+pub(crate) fn run_connection<T: Transport>(
+    hub: Hub,
+    sessions: Arc<Sessions>,
+    transport: T,
+    start: ConnectionStart,
+    state: &ServerState,
+) -> impl Future<Output = ()> + Send + 'static {
+    let info = ConnectionInfo {
+        connection_id: start.connection_id,
+        identity: start.identity,
+        remote_addr: Some(start.remote_addr),
+        shutdown: state.shutdown.clone(),
+        stateful_reconnect: start.stateful,
+    };
+    let token = start.token;
+    async move {
+        hub.serve_connection(transport, info).await;
+        if let Some(token) = token {
+            sessions.end(&token);
         }
     }
 }

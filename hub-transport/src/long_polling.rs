@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use http::{Response, StatusCode};
 use hub_core::protocol::TransferFormat;
-use hub_core::{Inbound, Transport, TransportError};
+use hub_core::{Inbound, Transport, TransportError, TransportEvent};
 use tokio::sync::{Notify, mpsc};
 use tokio::time::{Instant, sleep_until};
 
@@ -194,7 +194,7 @@ impl Transport for LongPollingTransport {
         true
     }
 
-    async fn recv(&mut self) -> Option<Result<Inbound, TransportError>> {
+    async fn recv(&mut self) -> Option<Result<TransportEvent, TransportError>> {
         loop {
             let notified = self.channel.changed.notified();
             tokio::pin!(notified);
@@ -219,7 +219,7 @@ impl Transport for LongPollingTransport {
             };
             tokio::select! {
                 data = self.inbound.recv() => {
-                    return data.map(|data| Ok(Inbound { data, format: None }));
+                    return data.map(|data| Ok(TransportEvent::Data(Inbound { data, format: None })));
                 }
                 () = notified => {}
                 () = idle => {}

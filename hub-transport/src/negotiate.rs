@@ -60,7 +60,10 @@ pub(crate) fn negotiate(
     }
     let version = u32::try_from(requested.min(i64::from(MAX_NEGOTIATE_VERSION))).unwrap_or(0);
 
-    let (token, connection_id) = endpoint.sessions.create(user_id);
+    let stateful = endpoint.options.allow_stateful_reconnects
+        && query_param(query, "useStatefulReconnect")
+            .is_some_and(|value| value.eq_ignore_ascii_case("true"));
+    let (token, connection_id) = endpoint.sessions.create(user_id, stateful);
     let available_transports = endpoint
         .transports()
         .into_iter()
@@ -78,7 +81,7 @@ pub(crate) fn negotiate(
         // Version 0 clients use the connection id as the token.
         connection_token: (version >= 1).then_some(token.as_str()),
         available_transports,
-        use_stateful_reconnect: false,
+        use_stateful_reconnect: stateful,
     };
     if version == 0 {
         // The session must then be found by the connection id.

@@ -45,6 +45,11 @@ pub struct EndpointOptions {
     pub max_payload_size: usize,
     /// The lowest negotiate protocol version accepted (0).
     pub minimum_negotiate_version: u32,
+    /// Grant stateful reconnect to clients that ask for it
+    /// (`withStatefulReconnect()`): a WebSocket connection whose socket drops
+    /// waits `disconnect_timeout` for the client to come back, and no message
+    /// is lost or duplicated (false, as in ASP.NET).
+    pub allow_stateful_reconnects: bool,
 }
 
 impl Default for EndpointOptions {
@@ -57,6 +62,7 @@ impl Default for EndpointOptions {
             websocket_close_timeout: Duration::from_secs(5),
             max_payload_size: 1024 * 1024,
             minimum_negotiate_version: 0,
+            allow_stateful_reconnects: false,
         }
     }
 }

@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::long_polling::LongPollChannel;
+use crate::websocket::Socket;
 
 /// The transports, by their negotiate names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +35,10 @@ impl TransportKind {
 /// What a bound session's transport needs from later requests.
 #[derive(Debug, Clone)]
 pub(crate) enum Binding {
-    WebSocket,
+    /// `resume` hands a new socket to the connection (stateful reconnect).
+    WebSocket {
+        resume: mpsc::Sender<Socket>,
+    },
     ServerSentEvents {
         inbound: mpsc::Sender<Bytes>,
     },
@@ -47,11 +51,24 @@ pub(crate) enum Binding {
 impl Binding {
     fn kind(&self) -> TransportKind {
         match self {
-            Binding::WebSocket => TransportKind::WebSockets,
+            Binding::WebSocket { .. } => TransportKind::WebSockets,
             Binding::ServerSentEvents { .. } => TransportKind::ServerSentEvents,
             Binding::LongPolling { .. } => TransportKind::LongPolling,
         }
     }
+}
+
+/// What binding a transport to a session started.
+#[derive(Debug)]
+pub(crate) enum Bound {
+    /// A new connection.
+    New {
+        connection_id: ConnectionId,
+        /// Whether negotiate granted stateful reconnect.
+        stateful: bool,
+    },
+    /// A client reconnecting (stateful reconnect): the new socket goes here.
+    Resume(mpsc::Sender<Socket>),
 }
 
 /// A negotiated connection.
@@ -60,6 +77,8 @@ struct Session {
     connection_id: ConnectionId,
     user_id: Option<String>,
     created: Instant,
+    /// Whether negotiate granted stateful reconnect.
+    stateful: bool,
     binding: Option<Binding>,
     /// When its connection ended (a long-polling session lingers to answer 204).
     ended: Option<Instant>,
@@ -100,7 +119,7 @@ impl Sessions {
     }
 
     /// Creates a session; returns its secret token and public connection id.
-    pub(crate) fn create(&self, user_id: Option<String>) -> (String, ConnectionId) {
+    pub(crate) fn create(&self, user_id: Option<String>, stateful: bool) -> (String, ConnectionId) {
         let token = random_id();
         let connection_id = ConnectionId::random();
         self.lock().insert(
@@ -109,6 +128,7 @@ impl Sessions {
                 connection_id: connection_id.clone(),
                 user_id,
                 created: Instant::now(),
+                stateful,
                 binding: None,
                 ended: None,
             },
@@ -131,18 +151,24 @@ impl Sessions {
         f(session)
     }
 
-    /// Binds a transport to the session of `token`; returns the connection id.
+    /// Binds a transport to the session of `token`.
     pub(crate) fn bind(
         &self,
         token: &str,
         user_id: Option<&str>,
         binding: Binding,
-    ) -> Result<ConnectionId, BindError> {
+    ) -> Result<Bound, BindError> {
         self.with_session(token, user_id, |session| match &session.binding {
             _ if session.ended.is_some() => Err(BindError::NotFound),
             None => {
                 session.binding = Some(binding);
-                Ok(session.connection_id.clone())
+                Ok(Bound::New {
+                    connection_id: session.connection_id.clone(),
+                    stateful: session.stateful,
+                })
+            }
+            Some(Binding::WebSocket { resume }) if session.stateful && !resume.is_closed() => {
+                Ok(Bound::Resume(resume.clone()))
             }
             Some(bound) if bound.kind() == binding.kind() => Err(BindError::AlreadyConnected),
             Some(_) => Err(BindError::OtherTransport),
@@ -166,7 +192,7 @@ impl Sessions {
     ) -> Result<mpsc::Sender<Bytes>, BindError> {
         match self.binding(token, user_id)? {
             None => Err(BindError::NotStarted),
-            Some(Binding::WebSocket) => Err(BindError::WebSocketSend),
+            Some(Binding::WebSocket { .. }) => Err(BindError::WebSocketSend),
             Some(Binding::ServerSentEvents { inbound } | Binding::LongPolling { inbound, .. }) => {
                 Ok(inbound)
             }
@@ -228,9 +254,23 @@ mod tests {
     #[test]
     fn tokens_are_secret_and_bind_once() {
         let sessions = Sessions::default();
-        let (token, id) = sessions.create(Some("alice".into()));
+        let (token, id) = sessions.create(Some("alice".into()), false);
         assert_ne!(token, id.as_str());
-        let bind = |token: &str, user| sessions.bind(token, user, Binding::WebSocket);
+        let (resume, _resumed) = mpsc::channel(1);
+        let bind = |token: &str, user| {
+            sessions
+                .bind(
+                    token,
+                    user,
+                    Binding::WebSocket {
+                        resume: resume.clone(),
+                    },
+                )
+                .map(|bound| match bound {
+                    Bound::New { connection_id, .. } => connection_id,
+                    Bound::Resume(_) => panic!("not stateful"),
+                })
+        };
         assert_eq!(bind(id.as_str(), Some("alice")), Err(BindError::NotFound));
         assert_eq!(bind(&token, Some("bob")), Err(BindError::WrongUser));
         assert_eq!(bind(&token, None), Err(BindError::WrongUser));
@@ -244,14 +284,11 @@ mod tests {
             Err(BindError::AlreadyConnected)
         );
         let (sender, _) = mpsc::channel(1);
-        assert_eq!(
-            sessions.bind(
-                &token,
-                Some("alice"),
-                Binding::ServerSentEvents { inbound: sender }
-            ),
+        let sse = Binding::ServerSentEvents { inbound: sender };
+        assert!(matches!(
+            sessions.bind(&token, Some("alice"), sse),
             Err(BindError::OtherTransport)
-        );
+        ));
         assert_eq!(
             sessions.inbound(&token, Some("alice")).unwrap_err(),
             BindError::WebSocketSend
@@ -260,12 +297,33 @@ mod tests {
         assert_eq!(sessions.len(), 0);
     }
 
+    #[test]
+    fn stateful_sessions_take_a_second_socket_as_a_resumption() {
+        let sessions = Sessions::default();
+        let (token, _) = sessions.create(None, true);
+        let (resume, _resumed) = mpsc::channel(1);
+        let binding = || Binding::WebSocket {
+            resume: resume.clone(),
+        };
+        assert!(matches!(
+            sessions.bind(&token, None, binding()),
+            Ok(Bound::New { stateful: true, .. })
+        ));
+        assert!(matches!(
+            sessions.bind(&token, None, binding()),
+            Ok(Bound::Resume(_))
+        ));
+    }
+
     #[tokio::test(start_paused = true)]
     async fn unused_and_ended_sessions_expire() {
         let sessions = Sessions::default();
-        let (used, _) = sessions.create(None);
-        sessions.create(None);
-        sessions.bind(&used, None, Binding::WebSocket).unwrap();
+        let (used, _) = sessions.create(None, false);
+        sessions.create(None, false);
+        let (resume, _resumed) = mpsc::channel(1);
+        sessions
+            .bind(&used, None, Binding::WebSocket { resume })
+            .unwrap();
         tokio::time::advance(Duration::from_secs(16)).await;
         assert_eq!(sessions.reap(Duration::from_secs(15)), 1);
         assert_eq!(sessions.len(), 1);

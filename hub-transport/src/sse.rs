@@ -8,7 +8,7 @@ use futures_util::stream;
 use http::{HeaderValue, Response, StatusCode, header};
 use http_body_util::{BodyExt, StreamBody};
 use hub_core::protocol::TransferFormat;
-use hub_core::{Inbound, Transport, TransportError};
+use hub_core::{Inbound, Transport, TransportError, TransportEvent};
 use hyper::body::Frame;
 use tokio::sync::mpsc;
 
@@ -86,12 +86,12 @@ impl Transport for ServerSentEventsTransport {
         FORMATS
     }
 
-    async fn recv(&mut self) -> Option<Result<Inbound, TransportError>> {
+    async fn recv(&mut self) -> Option<Result<TransportEvent, TransportError>> {
         let Some(events) = &self.events else {
             return None;
         };
         tokio::select! {
-            data = self.inbound.recv() => data.map(|data| Ok(Inbound { data, format: None })),
+            data = self.inbound.recv() => data.map(|data| Ok(TransportEvent::Data(Inbound { data, format: None }))),
             // The client went away: hyper dropped the response body.
             () = events.closed() => None,
         }

@@ -8,10 +8,12 @@ use futures_util::{SinkExt, StreamExt};
 use http::request::Parts;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use hub_core::protocol::TransferFormat;
-use hub_core::{ConnectionId, ConnectionInfo, Identity, Inbound, Transport, TransportError};
+use hub_core::{ConnectionId, Identity, Inbound, Transport, TransportError, TransportEvent};
 use hyper::body::Incoming;
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
@@ -19,10 +21,10 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
-use crate::endpoint::{HubEndpoint, bind_error_response};
+use crate::endpoint::{ConnectionStart, HubEndpoint, bind_error_response, run_connection};
 use crate::http_util::{Body, empty, query_param, text};
 use crate::server::ServerState;
-use crate::sessions::{Binding, TransportKind};
+use crate::sessions::{Binding, Bound, TransportKind};
 
 /// WebSockets carry text and binary frames.
 pub(crate) const FORMATS: &[TransferFormat] = &[TransferFormat::Text, TransferFormat::Binary];
@@ -65,58 +67,89 @@ pub(crate) fn accept(
     };
     let accept_key = derive_accept_key(key.as_bytes());
 
-    // With an id the connection was negotiated; without, the client skipped negotiation.
-    let token = query_param(request.uri().query(), "id");
-    let connection_id = match &token {
-        Some(token) => {
-            match endpoint
-                .sessions
-                .bind(token, identity.user_id.as_deref(), Binding::WebSocket)
-            {
-                Ok(connection_id) => connection_id,
-                Err(error) => return bind_error_response(error),
-            }
-        }
-        None => ConnectionId::random(),
-    };
-
-    let on_upgrade = hyper::upgrade::on(&mut request);
-    let hub = endpoint.hub.clone();
-    let sessions = endpoint.sessions.clone();
     let config = WebSocketConfig::default()
         .read_buffer_size(4 * 1024)
         .write_buffer_size(8 * 1024)
         .max_message_size(Some(endpoint.options.max_payload_size))
         .max_frame_size(Some(endpoint.options.max_payload_size));
-    let close_timeout = endpoint.options.websocket_close_timeout;
-    let info = ConnectionInfo {
-        connection_id,
-        identity,
-        remote_addr: Some(remote_addr),
-        shutdown: state.shutdown.clone(),
-    };
-    state.tracker.spawn(async move {
+    let on_upgrade = hyper::upgrade::on(&mut request);
+    let upgraded = async move {
         match on_upgrade.await {
-            Ok(upgraded) => {
-                let socket = WebSocketStream::from_raw_socket(
+            Ok(upgraded) => Some(
+                WebSocketStream::from_raw_socket(
                     TokioIo::new(upgraded),
                     Role::Server,
                     Some(config),
                 )
-                .await;
-                let transport = WebSocketTransport {
-                    socket,
-                    close_timeout,
-                    close_code: CloseCode::Normal,
-                };
-                hub.serve_connection(transport, info).await;
+                .await,
+            ),
+            Err(error) => {
+                tracing::debug!(%error, "WebSocket upgrade failed");
+                None
             }
-            Err(error) => tracing::debug!(%error, "WebSocket upgrade failed"),
         }
-        if let Some(token) = token {
-            sessions.end(&token);
+    };
+
+    // With an id the connection was negotiated; without, the client skipped negotiation.
+    let token = query_param(request.uri().query(), "id");
+    let (resume, resumed) = mpsc::channel(1);
+    let bound = match &token {
+        Some(token) => endpoint.sessions.bind(
+            token,
+            identity.user_id.as_deref(),
+            Binding::WebSocket { resume },
+        ),
+        None => Ok(Bound::New {
+            connection_id: ConnectionId::random(),
+            stateful: false,
+        }),
+    };
+    match bound {
+        Err(error) => return bind_error_response(error),
+        // Stateful reconnect: the live connection takes the new socket.
+        Ok(Bound::Resume(resume)) => {
+            state.tracker.spawn(async move {
+                if let Some(socket) = upgraded.await {
+                    let _ = resume.send(socket).await;
+                }
+            });
         }
-    });
+        Ok(Bound::New {
+            connection_id,
+            stateful,
+        }) => {
+            let options = &endpoint.options;
+            let mut transport = WebSocketTransport {
+                socket: None,
+                close_timeout: options.websocket_close_timeout,
+                close_code: CloseCode::Normal,
+                resumed: stateful.then_some(resumed),
+                grace: options.disconnect_timeout,
+                detached_since: None,
+            };
+            let start = ConnectionStart {
+                token,
+                connection_id,
+                identity,
+                remote_addr,
+                stateful,
+            };
+            let sessions = endpoint.sessions.clone();
+            let token = start.token.clone();
+            let hub = endpoint.hub.clone();
+            let state_for_task = state.clone();
+            state.tracker.spawn(async move {
+                let Some(socket) = upgraded.await else {
+                    if let Some(token) = token {
+                        sessions.end(&token);
+                    }
+                    return;
+                };
+                transport.socket = Some(socket);
+                run_connection(hub, sessions, transport, start, &state_for_task).await;
+            });
+        }
+    }
 
     let mut response = empty(StatusCode::SWITCHING_PROTOCOLS);
     let headers = response.headers_mut();
@@ -130,12 +163,26 @@ pub(crate) fn accept(
 }
 
 /// A connection's WebSocket.
+///
+/// With stateful reconnect, a lost socket does not end the transport: it waits
+/// up to `grace` for the client to reconnect with the same token, takes the
+/// new socket and reports [`TransportEvent::Resumed`]. Writes meanwhile are
+/// dropped; the connection resends them from its replay buffer.
 struct WebSocketTransport {
-    socket: WebSocketStream<TokioIo<Upgraded>>,
+    /// `None` while detached (or before the upgrade completes).
+    socket: Option<Socket>,
     close_timeout: Duration,
     /// The status of our close frame: 1000, or why the client's input was refused.
     close_code: CloseCode,
+    /// New sockets of the same connection; `Some` while it may resume.
+    resumed: Option<mpsc::Receiver<Socket>>,
+    /// How long a lost socket may stay lost.
+    grace: Duration,
+    detached_since: Option<Instant>,
 }
+
+/// A server WebSocket over an upgraded HTTP connection.
+pub(crate) type Socket = WebSocketStream<TokioIo<Upgraded>>;
 
 fn transport_error(error: WsError) -> TransportError {
     match error {
@@ -148,6 +195,40 @@ fn transport_error(error: WsError) -> TransportError {
     }
 }
 
+/// What the attached socket produced.
+enum SocketEvent {
+    Message(Option<Result<Message, WsError>>),
+    Replaced(Option<Box<Socket>>),
+}
+
+impl WebSocketTransport {
+    /// The socket is gone: wait for the client to come back, or end.
+    fn detach(&mut self) -> bool {
+        if self.resumed.is_none() {
+            return false;
+        }
+        self.socket = None;
+        self.detached_since.get_or_insert_with(Instant::now);
+        tracing::debug!("socket lost; waiting for the client to reconnect");
+        true
+    }
+
+    /// A failed write on a resumable connection detaches instead of failing.
+    fn written(&mut self, result: Result<(), WsError>) -> Result<(), TransportError> {
+        match result {
+            Ok(()) => Ok(()),
+            Err(_) if self.detach() => Ok(()),
+            Err(error) => Err(transport_error(error)),
+        }
+    }
+
+    fn attach(&mut self, socket: Socket) -> TransportEvent {
+        self.socket = Some(socket);
+        self.detached_since = None;
+        TransportEvent::Resumed
+    }
+}
+
 impl Transport for WebSocketTransport {
     fn name(&self) -> &'static str {
         TransportKind::WebSockets.name()
@@ -157,12 +238,50 @@ impl Transport for WebSocketTransport {
         FORMATS
     }
 
-    async fn recv(&mut self) -> Option<Result<Inbound, TransportError>> {
+    fn set_resumable(&mut self, resumable: bool) {
+        if !resumable {
+            self.resumed = None;
+        }
+    }
+
+    async fn recv(&mut self) -> Option<Result<TransportEvent, TransportError>> {
         loop {
-            let message = match self.socket.next().await? {
-                Ok(message) => message,
-                Err(error) => {
+            let Some(socket) = &mut self.socket else {
+                // Detached: the grace period runs from when the socket was lost.
+                let since = self.detached_since.unwrap_or_else(Instant::now);
+                let resumed = self.resumed.as_mut()?;
+                tokio::select! {
+                    socket = resumed.recv() => return socket.map(|socket| Ok(self.attach(socket))),
+                    () = sleep_until(since + self.grace) => {
+                        tracing::debug!("the client did not reconnect in time");
+                        return None;
+                    }
+                }
+            };
+            let event = match &mut self.resumed {
+                Some(resumed) => tokio::select! {
+                    message = socket.next() => SocketEvent::Message(message),
+                    socket = resumed.recv() => SocketEvent::Replaced(socket.map(Box::new)),
+                },
+                None => SocketEvent::Message(socket.next().await),
+            };
+            let message = match event {
+                SocketEvent::Replaced(Some(new)) => return Some(Ok(self.attach(*new))),
+                SocketEvent::Replaced(None) => {
+                    self.resumed = None;
+                    continue;
+                }
+                SocketEvent::Message(message) => message,
+            };
+            let message = match message {
+                Some(Ok(message)) => message,
+                Some(Err(error)) => {
                     let error = transport_error(error);
+                    if matches!(error, TransportError::Io(_) | TransportError::Closed)
+                        && self.detach()
+                    {
+                        continue;
+                    }
                     self.close_code = match error {
                         TransportError::TooLarge(_) => CloseCode::Size,
                         TransportError::InvalidPayload(_) => CloseCode::Invalid,
@@ -170,8 +289,14 @@ impl Transport for WebSocketTransport {
                     };
                     return Some(Err(error));
                 }
+                None => {
+                    if self.detach() {
+                        continue;
+                    }
+                    return None;
+                }
             };
-            return Some(Ok(match message {
+            return Some(Ok(TransportEvent::Data(match message {
                 Message::Text(text) => Inbound {
                     data: Bytes::from(text),
                     format: Some(TransferFormat::Text),
@@ -180,14 +305,23 @@ impl Transport for WebSocketTransport {
                     data,
                     format: Some(TransferFormat::Binary),
                 },
-                Message::Close(_) => return None,
+                Message::Close(_) => {
+                    if self.detach() {
+                        continue;
+                    }
+                    return None;
+                }
                 // tungstenite answers pings itself.
                 Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
-            }));
+            })));
         }
     }
 
     async fn feed(&mut self, payload: Bytes, format: TransferFormat) -> Result<(), TransportError> {
+        let Some(socket) = &mut self.socket else {
+            // Detached: the replay buffer keeps what matters.
+            return Ok(());
+        };
         let message = match format {
             TransferFormat::Text => Message::Text(
                 Utf8Bytes::try_from(payload)
@@ -195,24 +329,32 @@ impl Transport for WebSocketTransport {
             ),
             TransferFormat::Binary => Message::Binary(payload),
         };
-        self.socket.feed(message).await.map_err(transport_error)
+        let result = socket.feed(message).await;
+        self.written(result)
     }
 
     async fn flush(&mut self) -> Result<(), TransportError> {
-        self.socket.flush().await.map_err(transport_error)
+        let Some(socket) = &mut self.socket else {
+            return Ok(());
+        };
+        let result = socket.flush().await;
+        self.written(result)
     }
 
     async fn close(&mut self) {
+        let Some(socket) = &mut self.socket else {
+            return;
+        };
         let frame = CloseFrame {
             code: self.close_code,
             reason: Default::default(),
         };
-        if self.socket.close(Some(frame)).await.is_err() {
+        if socket.close(Some(frame)).await.is_err() {
             return;
         }
         // Wait (bounded) for the client's close frame, as ASP.NET does.
         let _ = tokio::time::timeout(self.close_timeout, async {
-            while let Some(Ok(_)) = self.socket.next().await {}
+            while let Some(Ok(_)) = socket.next().await {}
         })
         .await;
     }

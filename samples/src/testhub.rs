@@ -503,9 +503,14 @@ pub fn token_is_user_id() -> Authenticator {
     })
 }
 
-/// A server builder with the test hub mapped at [`PATH`].
+/// A server builder with the test hub mapped at [`PATH`], every transport on
+/// and stateful reconnect allowed.
 pub fn server(hub: Hub) -> ServerBuilder {
+    let options = hub_transport::EndpointOptions {
+        allow_stateful_reconnects: true,
+        ..Default::default()
+    };
     hub_transport::Server::builder()
-        .hub(PATH, hub)
+        .hub_with_options(PATH, hub, options)
         .authenticate(token_is_user_id())
 }

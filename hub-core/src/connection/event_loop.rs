@@ -18,6 +18,7 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use super::CloseReason;
 use super::invocations::{Finished, InvocationMeta, Invocations};
+use super::replay::Replay;
 use super::streams::Streams;
 use crate::context::HubCtx;
 use crate::error::{HubError, HubResult, ProtocolError};
@@ -28,10 +29,13 @@ use crate::protocol::{
     TransferFormat,
 };
 use crate::results::ClientResult;
-use crate::transport::{Inbound, Transport, TransportError};
+use crate::transport::{Transport, TransportError, TransportEvent};
 
 /// Messages written before one flush, at most.
 const MAX_BATCH: usize = 64;
+
+/// How often received messages are acknowledged with stateful reconnect.
+const ACK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 type Step = Result<(), CloseReason>;
 
@@ -45,6 +49,8 @@ pub(super) struct EventLoop<T> {
     streams: Streams,
     /// The hub's `on_connected`, run before any message is read.
     connected: Option<BoxFuture<'static, HubResult<()>>>,
+    /// Stateful reconnect state, when the client negotiated it.
+    replay: Option<Replay>,
     closing: Pin<Box<WaitForCancellationFutureOwned>>,
     timer: Option<Pin<Box<Sleep>>>,
     last_read: Instant,
@@ -58,6 +64,7 @@ impl<T: Transport> EventLoop<T> {
         reader: MessageReader,
         outbox: mpsc::Receiver<Bytes>,
         connected: BoxFuture<'static, HubResult<()>>,
+        stateful: bool,
     ) -> Self {
         let connection = ctx.connection();
         let options = connection.options();
@@ -76,6 +83,7 @@ impl<T: Transport> EventLoop<T> {
             ),
             streams: Streams::default(),
             connected: Some(connected),
+            replay: stateful.then(|| Replay::new(options.stateful_reconnect_buffer_size)),
             closing: Box::pin(connection.closing.clone().cancelled_owned()),
             timer,
             last_read: now,
@@ -96,10 +104,12 @@ impl<T: Transport> EventLoop<T> {
     pub(super) async fn run(&mut self) -> CloseReason {
         loop {
             let accepting = self.accepting();
+            // With stateful reconnect, sending pauses while too much is unacknowledged.
+            let sending = self.replay.as_ref().is_none_or(|replay| !replay.is_full());
             let step = tokio::select! {
                 biased;
                 () = &mut self.closing => Err(self.ctx.connection().take_close_reason()),
-                Some(message) = self.outbox.recv() => self.write_batch(message).await,
+                Some(message) = self.outbox.recv(), if sending => self.write_batch(message).await,
                 finished = self.invocations.next_finished() => self.complete(finished).await,
                 () = self.streams.unstall() => self.process_buffered(),
                 result = run_hook(&mut self.connected) => self.connected_hook_done(result),
@@ -178,6 +188,15 @@ impl<T: Transport> EventLoop<T> {
         }
     }
 
+    /// Feeds a trackable message (not Ping/Close/Ack/Sequence), keeping it for
+    /// replay until acknowledged when stateful reconnect is on.
+    async fn feed_tracked(&mut self, payload: Bytes) -> Step {
+        if let Some(replay) = &mut self.replay {
+            replay.sent(&payload);
+        }
+        self.feed(payload).await
+    }
+
     async fn flush(&mut self) -> Step {
         let send_timeout = self.ctx.connection().options().send_timeout;
         match timeout(send_timeout, self.transport.flush()).await {
@@ -192,7 +211,7 @@ impl<T: Transport> EventLoop<T> {
     async fn drain_outbox(&mut self) -> Step {
         for _ in 0..self.outbox.max_capacity() {
             match self.outbox.try_recv() {
-                Ok(message) => self.feed(message).await?,
+                Ok(message) => self.feed_tracked(message).await?,
                 Err(_) => break,
             }
         }
@@ -200,10 +219,10 @@ impl<T: Transport> EventLoop<T> {
     }
 
     async fn write_batch(&mut self, first: Bytes) -> Step {
-        self.feed(first).await?;
+        self.feed_tracked(first).await?;
         for _ in 1..MAX_BATCH {
             match self.outbox.try_recv() {
-                Ok(message) => self.feed(message).await?,
+                Ok(message) => self.feed_tracked(message).await?,
                 Err(_) => break,
             }
         }
@@ -218,16 +237,17 @@ impl<T: Transport> EventLoop<T> {
         self.drain_outbox().await?;
         let detailed = self.ctx.connection().options().enable_detailed_errors;
         if let Some(completion) = finished.completion(self.protocol, detailed) {
-            self.feed(completion).await?;
+            self.feed_tracked(completion).await?;
         }
         self.flush().await?;
         // A slot is free: resume records left unparsed while the queue was full.
         self.process_buffered()
     }
 
-    async fn receive(&mut self, inbound: Option<Result<Inbound, TransportError>>) -> Step {
-        let inbound = match inbound {
-            Some(Ok(inbound)) => inbound,
+    async fn receive(&mut self, event: Option<Result<TransportEvent, TransportError>>) -> Step {
+        let inbound = match event {
+            Some(Ok(TransportEvent::Data(inbound))) => inbound,
+            Some(Ok(TransportEvent::Resumed)) => return self.resume().await,
             // The client broke the transport's rules; it can still be told why.
             Some(Err(
                 error @ (TransportError::TooLarge(_) | TransportError::InvalidPayload(_)),
@@ -256,6 +276,22 @@ impl<T: Transport> EventLoop<T> {
         self.process_buffered()
     }
 
+    /// The client is back on a new socket: tell it where our numbering stands,
+    /// then resend everything it has not acknowledged.
+    async fn resume(&mut self) -> Step {
+        let Some(replay) = &self.replay else {
+            return Ok(());
+        };
+        let (first, unacked) = replay.resend();
+        let unacked: Vec<Bytes> = unacked.cloned().collect();
+        tracing::debug!(first, resent = unacked.len(), "client reconnected");
+        self.feed(self.protocol.encode_sequence(first)).await?;
+        for message in unacked {
+            self.feed(message).await?;
+        }
+        self.flush().await
+    }
+
     /// Parses and handles buffered records while messages are accepted.
     fn process_buffered(&mut self) -> Step {
         while self.accepting() {
@@ -272,6 +308,21 @@ impl<T: Transport> EventLoop<T> {
     }
 
     fn handle(&mut self, message: HubMessage<'_>, record: &Bytes) -> Step {
+        let trackable = matches!(
+            message,
+            HubMessage::Invocation(_)
+                | HubMessage::StreamItem(_)
+                | HubMessage::Completion(_)
+                | HubMessage::StreamInvocation(_)
+                | HubMessage::CancelInvocation { .. }
+        );
+        if let (true, Some(replay)) = (trackable, &mut self.replay)
+            && !replay.received()
+        {
+            // Already processed before the client reconnected.
+            return Ok(());
+        }
+
         match message {
             HubMessage::Invocation(invocation) => self.dispatch(invocation, false),
             HubMessage::StreamInvocation(invocation) => self.dispatch(invocation, true),
@@ -287,7 +338,19 @@ impl<T: Transport> EventLoop<T> {
                     tracing::debug!(id = %invocation_id, "cancel for an unknown stream ignored");
                 }
             }
-            HubMessage::Ping | HubMessage::Ack { .. } | HubMessage::Sequence { .. } => {}
+            HubMessage::Ping => {}
+            HubMessage::Ack { sequence_id } => {
+                if let Some(replay) = &mut self.replay {
+                    replay.acknowledged(sequence_id);
+                }
+            }
+            HubMessage::Sequence { sequence_id } => {
+                if let Some(replay) = &mut self.replay {
+                    replay
+                        .resequence(sequence_id)
+                        .map_err(CloseReason::Protocol)?;
+                }
+            }
             HubMessage::Close(close) => {
                 return Err(CloseReason::ClientClosed { error: close.error });
             }
@@ -396,7 +459,15 @@ impl<T: Transport> EventLoop<T> {
             self.feed(ping).await?;
             self.flush().await?;
         }
-        let next = (self.last_write + keep_alive).min(self.last_read + client_timeout);
+        let mut next = (self.last_write + keep_alive).min(self.last_read + client_timeout);
+        if let Some(replay) = &mut self.replay {
+            if let Some(id) = replay.take_ack() {
+                let ack = self.protocol.encode_ack(id);
+                self.feed(ack).await?;
+                self.flush().await?;
+            }
+            next = next.min(now + ACK_INTERVAL);
+        }
         if let Some(timer) = self.timer.as_mut() {
             timer.as_mut().reset(next);
         }

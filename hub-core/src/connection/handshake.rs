@@ -6,7 +6,7 @@ use tokio_util::sync::CancellationToken;
 use crate::options::HubOptions;
 use crate::protocol::handshake::{self, Handshake, HandshakeError};
 use crate::protocol::{MessageReader, TransferFormat};
-use crate::transport::Transport;
+use crate::transport::{Transport, TransportEvent};
 
 /// Reads and answers the handshake. Returns `None` (after answering with an
 /// error where the client can still hear it, and closing the transport) when
@@ -69,9 +69,10 @@ async fn read<T: Transport>(
             Err(_) => return Err(Some(HandshakeError::Canceled)),
         }
         match transport.recv().await {
-            Some(Ok(inbound)) => reader
+            Some(Ok(TransportEvent::Data(inbound))) => reader
                 .push(inbound.data)
                 .map_err(|_| Some(HandshakeError::Canceled))?,
+            Some(Ok(TransportEvent::Resumed)) => {}
             Some(Err(_)) | None => return Err(None),
         }
     }

@@ -10,6 +10,7 @@ mod close;
 mod event_loop;
 mod handshake;
 mod invocations;
+mod replay;
 mod streams;
 
 use std::net::SocketAddr;
@@ -220,8 +221,10 @@ pub(crate) async fn serve<T: Transport>(
         let connected = connection
             .filters
             .wrap_connected(&ctx, hub.dispatch().on_connected(ctx.clone()));
+        let stateful = info.stateful_reconnect && handshake.version >= 2;
+        transport.set_resumable(stateful);
         let mut event_loop =
-            event_loop::EventLoop::new(ctx.clone(), transport, reader, outbox, connected);
+            event_loop::EventLoop::new(ctx.clone(), transport, reader, outbox, connected, stateful);
         let reason = event_loop.run().await;
         let error = reason.disconnect_error();
         match &error {
