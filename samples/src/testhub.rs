@@ -503,13 +503,23 @@ pub fn token_is_user_id() -> Authenticator {
     })
 }
 
-/// A server builder with the test hub mapped at [`PATH`], every transport on
-/// and stateful reconnect allowed.
-pub fn server(hub: Hub) -> ServerBuilder {
-    let options = hub_transport::EndpointOptions {
+/// The endpoint options of the test hub: every transport on, stateful
+/// reconnect allowed.
+pub fn endpoint_options() -> hub_transport::EndpointOptions {
+    hub_transport::EndpointOptions {
         allow_stateful_reconnects: true,
         ..Default::default()
-    };
+    }
+}
+
+/// A server builder with the test hub mapped at [`PATH`] with
+/// [`endpoint_options`] and test authentication.
+pub fn server(hub: Hub) -> ServerBuilder {
+    server_with(hub, endpoint_options())
+}
+
+/// Like [`server`], with other endpoint options.
+pub fn server_with(hub: Hub, options: hub_transport::EndpointOptions) -> ServerBuilder {
     hub_transport::Server::builder()
         .hub_with_options(PATH, hub, options)
         .authenticate(token_is_user_id())

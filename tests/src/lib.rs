@@ -1,6 +1,10 @@
 //! Helpers for the integration tests: start a sample hub on a free port, run a
 //! Node.js script with the official SignalR client against it.
 
+pub mod proxy;
+
+pub use proxy::CutProxy;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
