@@ -70,7 +70,7 @@ pub use hub::{Hub, HubContext};
 pub use hub_macros::{hub, hub_client};
 pub use id::{ConnectionId, random_id};
 pub use method::{ArgumentError, Completion, InvocationResult};
-pub use options::HubOptions;
+pub use options::{HubOptions, SlowConsumerPolicy};
 pub use registry::RegistryStats;
 pub use transport::{ConnectionInfo, Identity, Inbound, Transport, TransportError, TransportEvent};
 pub use upload::UploadStream;

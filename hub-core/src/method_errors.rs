@@ -56,6 +56,12 @@ pub(crate) mod error_text {
         )
     }
 
+    pub(crate) fn too_many_streams(target: &str, limit: usize) -> String {
+        format!(
+            "An unexpected error occurred invoking '{target}' on the server. HubException: The connection already has the maximum of {limit} open streams."
+        )
+    }
+
     pub(crate) fn id_in_use(id: &str) -> String {
         format!("Invocation ID '{id}' is already in use.")
     }

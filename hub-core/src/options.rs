@@ -31,12 +31,19 @@ pub struct HubOptions {
     /// not in ASP.NET). When the queue is full the server stops reading from that
     /// connection until a slot frees, which pushes back on the client.
     pub maximum_queued_invocations_per_client: usize,
+    /// Streams open at once on one connection, server-to-client and uploads
+    /// together (32, not in ASP.NET). An invocation that would exceed it fails
+    /// with an error naming the limit.
+    pub maximum_streams_per_client: usize,
     /// Include exception details in errors sent to clients (false).
     pub enable_detailed_errors: bool,
     /// Messages queued for one connection before it counts as a slow consumer
-    /// (1024, not in ASP.NET). A broadcast that finds the queue full closes that
-    /// connection with an error instead of blocking the sender or growing memory.
+    /// (1024, not in ASP.NET). What a message for a full queue does is
+    /// [`slow_consumer_policy`](Self::slow_consumer_policy); it never blocks
+    /// the sender nor grows memory.
     pub outbound_queue_capacity: usize,
+    /// What a broadcast finding a connection's queue full does (disconnect).
+    pub slow_consumer_policy: SlowConsumerPolicy,
     /// A single write to the transport taking longer than this closes the connection (10 s).
     pub send_timeout: Duration,
     /// How long invocations still running when a connection ends may take to finish
@@ -56,6 +63,22 @@ pub struct HubOptions {
     pub supported_protocols: Vec<Protocol>,
 }
 
+/// What happens when a message arrives for a connection whose outbound queue
+/// is full (`HubOptions::outbound_queue_capacity`). Replies to a connection's
+/// own calls (completions, stream items) never count: they wait for room.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SlowConsumerPolicy {
+    /// Close the connection with an error ("Slow consumer: ..."), with
+    /// `allowReconnect` so the client may come back and catch up. Nothing is
+    /// lost silently. The default.
+    #[default]
+    Disconnect,
+    /// Drop the oldest queued broadcast to make room (counted and logged).
+    /// For fire-and-forget traffic where the latest value matters most
+    /// (positions, prices, presence).
+    DropOldest,
+}
+
 impl Default for HubOptions {
     fn default() -> Self {
         Self {
@@ -65,8 +88,10 @@ impl Default for HubOptions {
             maximum_receive_message_size: 32 * 1024,
             maximum_parallel_invocations_per_client: 1,
             maximum_queued_invocations_per_client: 32,
+            maximum_streams_per_client: 32,
             enable_detailed_errors: false,
             outbound_queue_capacity: 1024,
+            slow_consumer_policy: SlowConsumerPolicy::Disconnect,
             send_timeout: Duration::from_secs(10),
             invocation_drain_timeout: Duration::from_secs(5),
             stream_buffer_capacity: 10,

@@ -10,14 +10,16 @@
 use std::cell::RefCell;
 use std::pin::Pin;
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
-use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep, sleep_until, timeout};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use super::CloseReason;
 use super::invocations::{Finished, InvocationMeta, Invocations};
+use super::outbox::Outbox;
 use super::replay::Replay;
 use super::streams::Streams;
 use crate::context::HubCtx;
@@ -44,7 +46,7 @@ pub(super) struct EventLoop<T> {
     protocol: Protocol,
     transport: T,
     reader: MessageReader,
-    outbox: mpsc::Receiver<Bytes>,
+    outbox: Arc<Outbox>,
     invocations: Invocations,
     streams: Streams,
     /// The hub's `on_connected`, run before any message is read.
@@ -62,7 +64,7 @@ impl<T: Transport> EventLoop<T> {
         ctx: HubCtx,
         transport: T,
         reader: MessageReader,
-        outbox: mpsc::Receiver<Bytes>,
+        outbox: Arc<Outbox>,
         connected: BoxFuture<'static, HubResult<()>>,
         stateful: bool,
     ) -> Self {
@@ -109,7 +111,7 @@ impl<T: Transport> EventLoop<T> {
             let step = tokio::select! {
                 biased;
                 () = &mut self.closing => Err(self.ctx.connection().take_close_reason()),
-                Some(message) = self.outbox.recv(), if sending => self.write_batch(message).await,
+                batch = self.outbox.recv_batch(MAX_BATCH), if sending => self.write_batch(batch).await,
                 finished = self.invocations.next_finished() => self.complete(finished).await,
                 () = self.streams.unstall() => self.process_buffered(),
                 result = run_hook(&mut self.connected) => self.connected_hook_done(result),
@@ -131,8 +133,8 @@ impl<T: Transport> EventLoop<T> {
         let drained = timeout(drain_timeout, async {
             while !self.invocations.is_idle() {
                 let step = tokio::select! {
-                    Some(message) = self.outbox.recv() => {
-                        if usable { self.write_batch(message).await } else { Ok(()) }
+                    batch = self.outbox.recv_batch(MAX_BATCH) => {
+                        if usable { self.write_batch(batch).await } else { Ok(()) }
                     }
                     finished = self.invocations.next_finished() => {
                         if usable { self.complete(finished).await } else { Ok(()) }
@@ -209,22 +211,16 @@ impl<T: Transport> EventLoop<T> {
 
     /// Feeds everything queued in the outbox right now (bounded by its capacity).
     async fn drain_outbox(&mut self) -> Step {
-        for _ in 0..self.outbox.max_capacity() {
-            match self.outbox.try_recv() {
-                Ok(message) => self.feed_tracked(message).await?,
-                Err(_) => break,
-            }
+        let batch = self.outbox.try_recv_batch(self.outbox.capacity());
+        for message in batch {
+            self.feed_tracked(message).await?;
         }
         Ok(())
     }
 
-    async fn write_batch(&mut self, first: Bytes) -> Step {
-        self.feed_tracked(first).await?;
-        for _ in 1..MAX_BATCH {
-            match self.outbox.try_recv() {
-                Ok(message) => self.feed_tracked(message).await?,
-                Err(_) => break,
-            }
+    async fn write_batch(&mut self, batch: Vec<Bytes>) -> Step {
+        for message in batch {
+            self.feed_tracked(message).await?;
         }
         self.flush().await
     }
@@ -415,6 +411,11 @@ impl<T: Transport> EventLoop<T> {
         let id = invocation.invocation_id.as_deref();
         if let Some(id) = id.filter(|id| streaming && self.streams.is_streaming(id)) {
             return Err(error_text::id_in_use(id));
+        }
+        let new_streams = usize::from(streaming) + invocation.stream_ids.len();
+        let limit = connection.options().maximum_streams_per_client;
+        if new_streams > 0 && self.streams.open() + new_streams > limit {
+            return Err(error_text::too_many_streams(target, limit));
         }
 
         let call = MethodCall {

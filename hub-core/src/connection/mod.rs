@@ -10,6 +10,7 @@ mod close;
 mod event_loop;
 mod handshake;
 mod invocations;
+mod outbox;
 mod replay;
 mod streams;
 
@@ -20,7 +21,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use futures_util::FutureExt;
 
 use bytes::Bytes;
-use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -37,6 +37,7 @@ use crate::protocol::{EncodeError, Protocol};
 use crate::protocol::{Framing, MessageReader};
 use crate::results::PendingResults;
 use crate::transport::{ConnectionInfo, Identity, Transport};
+use outbox::{Outbox, Pushed};
 
 /// The state of a connection that other tasks may touch.
 pub(crate) struct Connection {
@@ -48,7 +49,7 @@ pub(crate) struct Connection {
     hub: Arc<HubShared>,
     options: Arc<HubOptions>,
     filters: Filters,
-    outbox: mpsc::Sender<Bytes>,
+    outbox: Arc<Outbox>,
     items: Items,
     pending_results: PendingResults,
     closing: CancellationToken,
@@ -106,14 +107,17 @@ impl Connection {
         Ok(())
     }
 
-    /// Queues an encoded message without waiting. A full outbox means the
-    /// client does not keep up: it is closed rather than let the queue grow or
-    /// the sender wait.
+    /// Queues an encoded message without waiting. When the outbox is full,
+    /// the slow-consumer policy decides: close the connection, or drop the
+    /// oldest broadcast. It never grows the queue nor makes the sender wait.
     pub(crate) fn push(&self, bytes: Bytes) {
-        match self.outbox.try_send(bytes) {
-            Ok(()) | Err(TrySendError::Closed(_)) => {}
-            Err(TrySendError::Full(_)) => self.close(CloseReason::SlowConsumer {
-                capacity: self.options.outbound_queue_capacity,
+        match self.outbox.push(bytes) {
+            Pushed::Queued | Pushed::Closed => {}
+            Pushed::QueuedDroppingOldest => {
+                tracing::debug!("outbound queue full: the oldest broadcast was dropped");
+            }
+            Pushed::Full => self.close(CloseReason::SlowConsumer {
+                capacity: self.outbox.capacity(),
             }),
         }
     }
@@ -122,22 +126,14 @@ impl Connection {
     /// while the outbox is more than half full so that the rest stays free for
     /// broadcasts. Fails once the connection is gone.
     pub(crate) async fn send_reply(&self, bytes: Bytes) -> Result<(), ()> {
-        self.wait_for_outbox_room().await;
-        self.outbox.send(bytes).await.map_err(|_| ())
+        self.outbox.push_reply(bytes).await
     }
 
     /// Waits until this connection's outbox is at most half full, so that a hub
     /// method sending many messages to its own caller is paced by the socket
     /// instead of overflowing the queue.
     pub(crate) async fn wait_for_outbox_room(&self) {
-        let half = self.outbox.max_capacity() / 2;
-        while self.outbox.capacity() < half && !self.outbox.is_closed() {
-            match self.outbox.reserve().await {
-                Ok(permit) => drop(permit),
-                Err(_) => return,
-            }
-            tokio::task::yield_now().await;
-        }
+        let _ = self.outbox.wait_for_room().await;
     }
 
     /// Asks the connection to close; the first reason given wins.
@@ -199,7 +195,10 @@ pub(crate) async fn serve<T: Transport>(
         reader.set_framing(handshake.protocol.framing());
         tracing::debug!(protocol = handshake.protocol.name(), "handshake completed");
 
-        let (outbox_sender, outbox) = mpsc::channel(options.outbound_queue_capacity.max(1));
+        let outbox = Arc::new(Outbox::new(
+            options.outbound_queue_capacity,
+            options.slow_consumer_policy,
+        ));
         let filters = hub.filters();
         let connection = Arc::new(Connection {
             id: info.connection_id,
@@ -210,7 +209,7 @@ pub(crate) async fn serve<T: Transport>(
             hub: hub.clone(),
             options,
             filters,
-            outbox: outbox_sender,
+            outbox: outbox.clone(),
             items: Items::default(),
             pending_results: PendingResults::open(),
             closing: info.shutdown.child_token(),
@@ -223,8 +222,14 @@ pub(crate) async fn serve<T: Transport>(
             .wrap_connected(&ctx, hub.dispatch().on_connected(ctx.clone()));
         let stateful = info.stateful_reconnect && handshake.version >= 2;
         transport.set_resumable(stateful);
-        let mut event_loop =
-            event_loop::EventLoop::new(ctx.clone(), transport, reader, outbox, connected, stateful);
+        let mut event_loop = event_loop::EventLoop::new(
+            ctx.clone(),
+            transport,
+            reader,
+            outbox.clone(),
+            connected,
+            stateful,
+        );
         let reason = event_loop.run().await;
         let error = reason.disconnect_error();
         match &error {
@@ -234,6 +239,7 @@ pub(crate) async fn serve<T: Transport>(
         connection.pending_results.close();
         event_loop.finish(&reason).await;
         drop(event_loop);
+        outbox.close();
         on_disconnected(&ctx, error.map(HubError::unexpected)).await;
         hub.registry().unregister(&connection);
     }

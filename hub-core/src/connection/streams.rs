@@ -21,6 +21,11 @@ pub(super) struct Streams {
 }
 
 impl Streams {
+    /// Streams open now, both directions.
+    pub(super) fn open(&self) -> usize {
+        self.outgoing.len() + self.uploads.len()
+    }
+
     pub(super) fn is_stalled(&self) -> bool {
         self.stalled.is_some()
     }
