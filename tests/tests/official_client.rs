@@ -42,3 +42,8 @@ async fn ordering() {
 async fn load() {
     run("load.test.mjs").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams() {
+    run("streams.test.mjs").await;
+}
