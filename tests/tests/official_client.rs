@@ -47,3 +47,8 @@ async fn load() {
 async fn streams() {
     run("streams.test.mjs").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads() {
+    run("uploads.test.mjs").await;
+}
