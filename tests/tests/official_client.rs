@@ -52,3 +52,8 @@ async fn streams() {
 async fn uploads() {
     run("uploads.test.mjs").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_results() {
+    run("client-results.test.mjs").await;
+}
