@@ -1,10 +1,24 @@
 //! The official `@microsoft/signalr` client (Node.js) against the test hub.
 
+use std::time::Duration;
+
+use hub_core::HubOptions;
 use tests::{TestServer, node_test};
 
 async fn run(script: &str) {
     let server = TestServer::testhub().await;
     node_test(script, &[("HUB_URL", &server.testhub_url())]).await;
+    server.stop().await;
+}
+
+/// Runs `script` against the test hub with `options`; `env` tells the script
+/// what it runs against.
+async fn run_with(script: &str, options: HubOptions, env: &[(&str, &str)]) {
+    let server = TestServer::testhub_with(samples::testhub::hub().with_options(options)).await;
+    let url = server.testhub_url();
+    let mut all = vec![("HUB_URL", url.as_str())];
+    all.extend_from_slice(env);
+    node_test(script, &all).await;
     server.stop().await;
 }
 
@@ -56,4 +70,23 @@ async fn uploads() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_results() {
     run("client-results.test.mjs").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduling() {
+    run("scheduling.test.mjs").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduling_parallel() {
+    let options = HubOptions {
+        maximum_parallel_invocations_per_client: 4,
+        ..Default::default()
+    };
+    run_with("scheduling.test.mjs", options, &[("MAX_PARALLEL", "4")]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lifecycle() {
+    run("lifecycle.test.mjs").await;
 }
