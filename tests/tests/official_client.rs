@@ -90,3 +90,8 @@ async fn scheduling_parallel() {
 async fn lifecycle() {
     run("lifecycle.test.mjs").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_control() {
+    run("connection-control.test.mjs").await;
+}
