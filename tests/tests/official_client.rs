@@ -95,3 +95,28 @@ async fn lifecycle() {
 async fn connection_control() {
     run("connection-control.test.mjs").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keep_alive() {
+    let options = HubOptions {
+        keep_alive_interval: Duration::from_millis(200),
+        ..Default::default()
+    };
+    run_with("keep-alive.test.mjs", options, &[("KEEP_ALIVE_MS", "200")]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_timeout() {
+    let options = HubOptions {
+        client_timeout_interval: Duration::from_millis(500),
+        // Official clients ping only after receiving something: the server must ping first.
+        keep_alive_interval: Duration::from_millis(100),
+        ..Default::default()
+    };
+    run_with(
+        "client-timeout.test.mjs",
+        options,
+        &[("CLIENT_TIMEOUT_MS", "500")],
+    )
+    .await;
+}
