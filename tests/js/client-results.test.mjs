@@ -3,9 +3,17 @@
 // returning nothing fail the call with the client's error. All with the
 // default MaximumParallelInvocationsPerClient = 1: the server must keep
 // reading (the client's Completion) while AskClient holds the only slot.
+// Environment: CLIENT_RESULT_TIMEOUT_MS, when set, is the server's
+// client_result_timeout, and only the tests of that timeout run.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { connect, signalR, RecordingProtocol, within, assertRegistryClean } from "./lib/client.mjs";
+import { performance } from "node:perf_hooks";
+import { connect, signalR, RecordingProtocol, waitFor, within, assertRegistryClean } from "./lib/client.mjs";
+
+const RESULT_TIMEOUT_MS = process.env.CLIENT_RESULT_TIMEOUT_MS ? Number(process.env.CLIENT_RESULT_TIMEOUT_MS) : undefined;
+/** Tests for the default server, and for a server with a short client-result timeout. */
+const defaultTest = RESULT_TIMEOUT_MS === undefined ? test : () => {};
+const timeoutTest = RESULT_TIMEOUT_MS === undefined ? () => {} : test;
 
 const opened = [];
 after(() => Promise.all(opened.map((connection) => connection.stop())));
@@ -39,7 +47,7 @@ async function askFails(connection, question, text) {
   assert.equal(await connection.invoke("Echo", "still here"), "still here");
 }
 
-test("a synchronous handler's return value is AskClient's result", async () => {
+defaultTest("a synchronous handler's return value is AskClient's result", async () => {
   const questions = [];
   const connection = await answering((question) => {
     questions.push(question);
@@ -50,7 +58,7 @@ test("a synchronous handler's return value is AskClient's result", async () => {
   assert.deepEqual(questions, ["q1", "ünïcødé ✓"]);
 });
 
-test("an async handler's resolved value is AskClient's result", async () => {
+defaultTest("an async handler's resolved value is AskClient's result", async () => {
   const connection = await answering(async (question) => {
     // Resolve on a later turn of the event loop (after I/O), not synchronously.
     await new Promise((resolve) => setImmediate(resolve));
@@ -60,7 +68,7 @@ test("an async handler's resolved value is AskClient's result", async () => {
   assert.equal(await within(connection.invoke("AskClient", "slow"), "AskClient"), "later: slow");
 });
 
-test("on the wire: the server's Invocation carries an id and the question", async () => {
+defaultTest("on the wire: the server's Invocation carries an id and the question", async () => {
   const protocol = new RecordingProtocol();
   const connection = await open({ protocol });
   connection.on("Answer", (question) => question.toUpperCase());
@@ -74,7 +82,7 @@ test("on the wire: the server's Invocation carries an id and the question", asyn
   assert.notEqual(invocation.invocationId, "");
 });
 
-test("AskClient calls pipelined on one connection are answered in order", async () => {
+defaultTest("AskClient calls pipelined on one connection are answered in order", async () => {
   const connection = await answering((question) => `#${question}`);
   const questions = Array.from({ length: 10 }, (_, i) => `${i}`);
   const replies = await within(
@@ -87,7 +95,7 @@ test("AskClient calls pipelined on one connection are answered in order", async 
   );
 });
 
-test("the server keeps reading while AskClient waits: a call sent from inside the handler runs after it", async () => {
+defaultTest("the server keeps reading while AskClient waits: a call sent from inside the handler runs after it", async () => {
   const order = [];
   let echo;
   const connection = await answering(async (question) => {
@@ -103,7 +111,7 @@ test("the server keeps reading while AskClient waits: a call sent from inside th
   assert.deepEqual(order, ["answer:q", "echo:queued"]);
 });
 
-test("AskClient from several connections at once: each caller answers its own question", async () => {
+defaultTest("AskClient from several connections at once: each caller answers its own question", async () => {
   const connections = await Promise.all(
     ["a", "b", "c"].map(async (name) => {
       const connection = await open();
@@ -118,24 +126,24 @@ test("AskClient from several connections at once: each caller answers its own qu
   assert.deepEqual(replies, ["a answers to a", "b answers to b", "c answers to c"]);
 });
 
-test("no Answer handler: the call fails with 'Client didn't provide a result.'", async () => {
+defaultTest("no Answer handler: the call fails with 'Client didn't provide a result.'", async () => {
   const connection = await answering();
   await askFails(connection, "anyone?", "Client didn't provide a result.");
 });
 
-test("a handler returning nothing: the call fails with 'Client didn't provide a result.'", async () => {
+defaultTest("a handler returning nothing: the call fails with 'Client didn't provide a result.'", async () => {
   const connection = await answering(() => undefined);
   await askFails(connection, "void?", "Client didn't provide a result.");
 });
 
-test("a throwing handler: the call fails with the thrown message", async () => {
+defaultTest("a throwing handler: the call fails with the thrown message", async () => {
   const connection = await answering(() => {
     throw new Error("handler exploded");
   });
   await askFails(connection, "boom?", "handler exploded");
 });
 
-test("a rejecting async handler: the call fails with the rejection's message", async () => {
+defaultTest("a rejecting async handler: the call fails with the rejection's message", async () => {
   const connection = await answering(async () => {
     await new Promise((resolve) => setTimeout(resolve, 10));
     throw new Error("async handler failed");
@@ -143,7 +151,7 @@ test("a rejecting async handler: the call fails with the rejection's message", a
   await askFails(connection, "later boom?", "async handler failed");
 });
 
-test("two handlers returning values: the call fails with 'Client provided multiple results.'", async () => {
+defaultTest("two handlers returning values: the call fails with 'Client provided multiple results.'", async () => {
   const connection = await answering(
     () => "one",
     () => "two",
@@ -151,7 +159,7 @@ test("two handlers returning values: the call fails with 'Client provided multip
   await askFails(connection, "which?", "Client provided multiple results.");
 });
 
-test("a handler answering with a non-string: the call fails, the connection works", async () => {
+defaultTest("a handler answering with a non-string: the call fails, the connection works", async () => {
   const connection = await answering(() => ({ not: "a string" }));
   await assert.rejects(within(connection.invoke("AskClient", "object?"), "AskClient"), (error) => {
     assert.ok(
@@ -161,6 +169,39 @@ test("a handler answering with a non-string: the call fails, the connection work
     return true;
   });
   assert.equal(await connection.invoke("Echo", "fine"), "fine");
+});
+
+timeoutTest("a client that never answers: AskClient fails after the timeout, a late answer is ignored", async () => {
+  let answer;
+  const asked = [];
+  const connection = await answering((question) => {
+    asked.push(question);
+    return new Promise((resolve) => {
+      answer = resolve;
+    });
+  });
+  const start = performance.now();
+  await assert.rejects(
+    within(connection.invoke("AskClient", "never"), "AskClient to time out", 10 * RESULT_TIMEOUT_MS + 2000),
+    (error) => {
+      assert.ok(
+        error.message.startsWith("An unexpected error occurred invoking 'AskClient' on the server."),
+        error.message,
+      );
+      return true;
+    },
+  );
+  const elapsed = performance.now() - start;
+  assert.ok(elapsed >= RESULT_TIMEOUT_MS * 0.9, `AskClient failed after ${elapsed} ms`);
+  assert.deepEqual(asked, ["never"]);
+  // The late answer (a Completion for an id nobody waits for) is ignored.
+  answer("too late");
+  assert.equal(await connection.invoke("Echo", "still here"), "still here");
+  // The next question is answered normally.
+  const next = connection.invoke("AskClient", "again");
+  await waitFor(() => asked.length === 2, "the second question");
+  answer("in time");
+  assert.equal(await within(next, "AskClient"), "in time");
 });
 
 test("the registry is empty once every connection has stopped", async () => {

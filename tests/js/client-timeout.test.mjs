@@ -7,7 +7,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
-import { build, connect, signalR, Peer, RecordingProtocol, within } from "./lib/client.mjs";
+import { build, signalR, Peer, RecordingProtocol, within } from "./lib/client.mjs";
 
 const CLIENT_TIMEOUT_MS = Number(process.env.CLIENT_TIMEOUT_MS);
 assert.ok(

@@ -4,7 +4,17 @@
 // context used from a background task (StartTicker).
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { connect, build, Peer, Inbox, settle, assertReceived, rejectsWith, within, assertRegistryClean } from "./lib/client.mjs";
+import {
+  connect,
+  build,
+  Peer,
+  Inbox,
+  settle,
+  assertReceived,
+  rejectsWith,
+  within,
+  assertRegistryClean,
+} from "./lib/client.mjs";
 
 const LIFECYCLE = "__lifecycle";
 

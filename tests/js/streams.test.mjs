@@ -98,21 +98,13 @@ test("dispose() mid-stream: the producer is dropped, the server completes the st
 });
 
 test("several Endless streams disposed one by one: each producer is dropped", async () => {
-  const streams = [];
-  for (let i = 0; i < 3; i++) {
-    const started = [];
-    const first = new Promise((resolve) => started.push(resolve));
-    streams.push({ ...collect(connection.stream("Endless", 5), () => started[0]()), first });
-  }
-  await within(
-    Promise.all(streams.map((s) => s.first)),
-    "an item from each stream",
-  );
+  const streams = Array.from({ length: 3 }, () => collect(connection.stream("Endless", 5)));
+  await waitFor(() => streams.every((stream) => stream.items.length > 0), "an item from each stream");
   assert.equal(await connection.invoke("LiveProducers"), 3);
   streams[1].subscription.dispose();
   await waitFor(async () => (await connection.invoke("LiveProducers")) === 2, "LiveProducers to reach 2");
   // The others keep streaming.
-  const counts = streams.map((s) => s.items.length);
+  const counts = streams.map((stream) => stream.items.length);
   await waitFor(
     () => streams[0].items.length > counts[0] && streams[2].items.length > counts[2],
     "more items from the streams not disposed",

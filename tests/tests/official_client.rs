@@ -73,6 +73,16 @@ async fn client_results() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_results_timeout() {
+    let options = HubOptions {
+        client_result_timeout: Some(Duration::from_millis(300)),
+        ..Default::default()
+    };
+    let env = [("CLIENT_RESULT_TIMEOUT_MS", "300")];
+    run_with("client-results.test.mjs", options, &env).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scheduling() {
     run("scheduling.test.mjs").await;
 }
