@@ -11,9 +11,21 @@ if (!HUB_URL) throw new Error("HUB_URL is not set");
 
 /**
  * Builds (not starts) a connection to the test hub. `token` becomes the user
- * id; `protocol` replaces the JSON hub protocol (e.g. a RecordingProtocol).
+ * id; `protocol` replaces the JSON hub protocol (e.g. a RecordingProtocol);
+ * `reconnect` is `true` (the default retry delays) or an array of delays for
+ * `withAutomaticReconnect`; `keepAliveMs` and `serverTimeoutMs` set the
+ * client's Ping interval and server timeout.
  */
-export function build({ url = HUB_URL, token, skipNegotiation = false, transport, protocol } = {}) {
+export function build({
+  url = HUB_URL,
+  token,
+  skipNegotiation = false,
+  transport,
+  protocol,
+  reconnect,
+  keepAliveMs,
+  serverTimeoutMs,
+} = {}) {
   const options = {};
   if (token !== undefined) options.accessTokenFactory = () => token;
   if (skipNegotiation) {
@@ -24,6 +36,10 @@ export function build({ url = HUB_URL, token, skipNegotiation = false, transport
   }
   const builder = new signalR.HubConnectionBuilder().withUrl(url, options).configureLogging(signalR.LogLevel.Error);
   if (protocol !== undefined) builder.withHubProtocol(protocol);
+  if (reconnect === true) builder.withAutomaticReconnect();
+  else if (reconnect !== undefined) builder.withAutomaticReconnect(reconnect);
+  if (keepAliveMs !== undefined) builder.withKeepAliveInterval(keepAliveMs);
+  if (serverTimeoutMs !== undefined) builder.withServerTimeout(serverTimeoutMs);
   return builder.build();
 }
 
@@ -223,4 +239,55 @@ export class RecordingProtocol {
   get messages() {
     return this.received.filter((message) => message.type !== signalR.MessageType.Ping);
   }
+}
+
+/**
+ * Polls `condition` (sync or async) every 20 ms until it returns a truthy
+ * value, which it resolves with; fails with `description` after `timeoutMs`.
+ */
+export async function waitFor(condition, description, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await condition();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Rejects with `description` unless `promise` settles within `timeoutMs`. */
+export function within(promise, description, timeoutMs = 5000) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${description}`)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Subscribes to a stream (`connection.stream(...)`) and records it: `items`
+ * so far, and `done`, a promise of `{ items, error }` once the stream
+ * completes (`error` undefined) or fails. `onItem(item, items)` runs for each
+ * item. `subscription.dispose()` cancels the stream.
+ */
+export function collect(stream, onItem = () => {}) {
+  const items = [];
+  let finish;
+  const done = new Promise((resolve) => {
+    finish = resolve;
+  });
+  const subscription = stream.subscribe({
+    next: (item) => {
+      items.push(item);
+      onItem(item, items);
+    },
+    complete: () => finish({ items: [...items], error: undefined }),
+    error: (error) => finish({ items: [...items], error }),
+  });
+  return { items, done, subscription };
+}
+
+/** Resolves with `{ items, error }` once the stream ended (see `collect`), failing after `timeoutMs`. */
+export function streamResult(stream, timeoutMs = 5000) {
+  return within(collect(stream).done, "the stream to end", timeoutMs);
 }
