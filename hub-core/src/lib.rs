@@ -69,7 +69,7 @@ pub use filter::{HubFilter, Invocation, Next};
 pub use hub::{Hub, HubContext};
 pub use hub_macros::{hub, hub_client};
 pub use id::{ConnectionId, random_id};
-pub use method::{ArgumentError, Completion, InvocationResult};
+pub use method::{ArgumentError, Authorize, Completion, InvocationResult};
 pub use options::{HubOptions, SlowConsumerPolicy};
 pub use registry::RegistryStats;
 pub use transport::{ConnectionInfo, Identity, Inbound, Transport, TransportError, TransportEvent};

@@ -271,6 +271,31 @@ pub type ConnectedFn<H> = fn(&Arc<H>, HubCtx) -> BoxFuture<'static, Result<(), H
 /// The `on_disconnected` hook of a hub.
 pub type DisconnectedFn<H> = fn(&Arc<H>, HubCtx, Option<HubError>) -> BoxFuture<'static, ()>;
 
+/// Who may invoke a hub method (`#[hub(authorize)]`, `#[hub(authorize = "role")]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Authorize {
+    /// Any authenticated user (a connection with a user id).
+    Authenticated,
+    /// Users with this role: a claim `role` (or `roles`) with this value.
+    Role(&'static str),
+}
+
+impl Authorize {
+    /// Whether `identity` may invoke the method.
+    pub fn permits(self, identity: &crate::transport::Identity) -> bool {
+        match self {
+            Authorize::Authenticated => identity.user_id.is_some(),
+            Authorize::Role(role) => {
+                identity.user_id.is_some()
+                    && identity
+                        .claims
+                        .iter()
+                        .any(|(name, value)| (name == "role" || name == "roles") && value == role)
+            }
+        }
+    }
+}
+
 /// What the runtime knows about a hub method.
 #[derive(Debug, Clone, Copy)]
 pub struct MethodSpec {
@@ -282,6 +307,8 @@ pub struct MethodSpec {
     pub upload_streams: usize,
     /// Whether the method returns a stream (invoked with StreamInvocation).
     pub streaming: bool,
+    /// Who may invoke it; `None`: everyone connected.
+    pub authorize: Option<Authorize>,
 }
 
 struct MethodEntry<H> {

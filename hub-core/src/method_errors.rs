@@ -62,6 +62,10 @@ pub(crate) mod error_text {
         )
     }
 
+    pub(crate) fn unauthorized(target: &str) -> String {
+        format!("Failed to invoke '{target}' because user is unauthorized")
+    }
+
     pub(crate) fn id_in_use(id: &str) -> String {
         format!("Invocation ID '{id}' is already in use.")
     }

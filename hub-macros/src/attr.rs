@@ -6,10 +6,32 @@ use syn::{Attribute, LitStr, Path};
 
 use crate::errors::Errors;
 
+/// `authorize` (any authenticated user) or `authorize = "role"`.
+#[derive(Clone)]
+pub(crate) enum Authorize {
+    Authenticated,
+    Role(LitStr),
+}
+
+/// Parses `authorize` or `authorize = "role"` after its name.
+fn authorize(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<Authorize> {
+    if meta.input.peek(syn::Token![=]) {
+        let role: LitStr = meta.value()?.parse()?;
+        if role.value().is_empty() {
+            return Err(syn::Error::new(role.span(), "the role must not be empty"));
+        }
+        Ok(Authorize::Role(role))
+    } else {
+        Ok(Authorize::Authenticated)
+    }
+}
+
 /// Options on the trait.
 pub(crate) struct TraitOptions {
     /// `client = ChatClient` (servers only).
     pub(crate) client: Option<Path>,
+    /// `authorize`: the default of every method (servers only).
+    pub(crate) authorize: Option<Authorize>,
     /// `crate = "path"`: where `hub_core` lives.
     pub(crate) krate: Path,
 }
@@ -22,16 +44,20 @@ pub(crate) fn parse_trait_options(
 ) -> TraitOptions {
     let mut options = TraitOptions {
         client: None,
+        authorize: None,
         krate: syn::parse_quote!(::hub_core),
     };
     let accepted = if allow_client {
-        "`client = Trait` or `crate = \"path\"`"
+        "`client = Trait`, `authorize`, `authorize = \"role\"` or `crate = \"path\"`"
     } else {
         "`crate = \"path\"`"
     };
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("client") && allow_client {
             options.client = Some(meta.value()?.parse()?);
+            Ok(())
+        } else if meta.path.is_ident("authorize") && allow_client {
+            options.authorize = Some(authorize(&meta)?);
             Ok(())
         } else if meta.path.is_ident("crate") {
             let path: LitStr = meta.value()?.parse()?;
@@ -52,6 +78,8 @@ pub(crate) fn parse_trait_options(
 pub(crate) struct MethodOptions {
     /// `name = "Wire"`: the wire name, and where it was written.
     pub(crate) name: Option<(String, Span)>,
+    /// `authorize` / `authorize = "role"`.
+    pub(crate) authorize: Option<Authorize>,
 }
 
 /// Takes our `#[hub(...)]` attributes off a method, parsing them.
@@ -78,8 +106,13 @@ pub(crate) fn take_method_options(
                 }
                 options.name = Some((name.value(), name.span()));
                 Ok(())
+            } else if meta.path.is_ident("authorize") {
+                options.authorize = Some(authorize(&meta)?);
+                Ok(())
             } else {
-                Err(meta.error("unknown method option; expected `name = \"WireName\"`"))
+                Err(meta.error(
+                    "unknown method option; expected `name = \"WireName\"`, `authorize` or `authorize = \"role\"`",
+                ))
             }
         });
         if let Err(error) = result {

@@ -28,6 +28,8 @@ pub(crate) struct Method {
     pub(crate) params: Vec<Param>,
     /// What the method returns.
     pub(crate) output: Output,
+    /// Who may call it (server methods), as written on the method.
+    pub(crate) authorize: Option<crate::attr::Authorize>,
 }
 
 /// A wire argument.
@@ -223,12 +225,20 @@ fn method(function: &mut TraitItemFn, role: Role, errors: &mut Errors) -> Option
         index += 1;
     }
     item.attrs = function.attrs.clone();
+    if role == Role::Client && options.authorize.is_some() {
+        errors.spanned(
+            &item.sig.ident,
+            "`authorize` applies to hub methods, not client methods",
+        );
+        return None;
+    }
     Some(Method {
         item,
         wire_name,
         takes_context,
         params,
         output,
+        authorize: options.authorize,
     })
 }
 

@@ -45,7 +45,11 @@ impl Authenticator {
         Self(Arc::new(move |parts| Box::pin(authenticate(parts))))
     }
 
-    pub(crate) fn authenticate(&self, parts: &Parts) -> AuthFuture {
+    /// Authenticates a request head.
+    pub fn authenticate(
+        &self,
+        parts: &Parts,
+    ) -> impl Future<Output = Result<Identity, Unauthorized>> + Send + use<> {
         (self.0)(parts)
     }
 }

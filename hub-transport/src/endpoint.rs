@@ -13,6 +13,7 @@ use hyper::body::Incoming;
 use tokio::sync::mpsc;
 
 use crate::auth::Authenticator;
+use crate::cors::{self, Cors, Verdict};
 use crate::http_util::{Body, empty, query_param, response, text};
 use crate::long_polling::{self, LongPollChannel, LongPollingTransport};
 use crate::negotiate::negotiate;
@@ -33,6 +34,7 @@ pub(crate) struct HubEndpoint {
     pub(crate) options: EndpointOptions,
     pub(crate) sessions: Arc<Sessions>,
     pub(crate) authenticator: Option<Authenticator>,
+    pub(crate) cors: Option<Cors>,
 }
 
 /// Who a starting connection is.
@@ -102,6 +104,27 @@ impl HubEndpoint {
         state: &ServerState,
     ) -> Response<Body> {
         let (parts, body) = request.into_parts();
+        let websocket = websocket::is_upgrade(&parts);
+        let cors_headers = match cors::check(self.cors.as_ref(), &parts, websocket) {
+            Verdict::Respond(response) => return response,
+            Verdict::Proceed(headers) => headers,
+        };
+        let mut response = self
+            .dispatch(route, parts, body, websocket, remote_addr, state)
+            .await;
+        response.headers_mut().extend(cors_headers);
+        response
+    }
+
+    async fn dispatch(
+        &self,
+        route: Route,
+        parts: Parts,
+        body: Incoming,
+        websocket: bool,
+        remote_addr: SocketAddr,
+        state: &ServerState,
+    ) -> Response<Body> {
         let identity = match &self.authenticator {
             None => Identity::default(),
             Some(authenticator) => match authenticator.authenticate(&parts).await {
@@ -112,13 +135,16 @@ impl HubEndpoint {
                 }
             },
         };
+        if self.options.require_authenticated_user && identity.user_id.is_none() {
+            return text(StatusCode::UNAUTHORIZED, "Unauthorized");
+        }
         let transports = self.options.transports;
         match (route, &parts.method) {
             (Route::Negotiate, &Method::POST) => {
                 negotiate(self, parts.uri.query(), identity.user_id)
             }
             (Route::Negotiate, _) => text(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
-            (Route::Connection, &Method::GET) if websocket::is_upgrade(&parts) => {
+            (Route::Connection, &Method::GET) if websocket => {
                 if !transports.web_sockets {
                     return text(
                         StatusCode::NOT_FOUND,

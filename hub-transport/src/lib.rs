@@ -37,6 +37,7 @@
 //! ```
 
 mod auth;
+mod cors;
 mod endpoint;
 mod http_util;
 mod long_polling;
@@ -50,6 +51,7 @@ mod static_files;
 mod websocket;
 
 pub use auth::{Authenticator, Unauthorized, bearer_token};
+pub use cors::Cors;
 pub use http_util::Body;
 pub use options::{EndpointOptions, Transports};
 pub use server::{Server, ServerBuilder, ShutdownHandle};

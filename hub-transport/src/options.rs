@@ -45,6 +45,9 @@ pub struct EndpointOptions {
     pub max_payload_size: usize,
     /// The lowest negotiate protocol version accepted (0).
     pub minimum_negotiate_version: u32,
+    /// Refuse every request without an authenticated user (401), as ASP.NET's
+    /// `[Authorize]` on a hub does (false).
+    pub require_authenticated_user: bool,
     /// Grant stateful reconnect to clients that ask for it
     /// (`withStatefulReconnect()`): a WebSocket connection whose socket drops
     /// waits `disconnect_timeout` for the client to come back, and no message
@@ -63,6 +66,7 @@ impl Default for EndpointOptions {
             max_payload_size: 1024 * 1024,
             minimum_negotiate_version: 0,
             allow_stateful_reconnects: false,
+            require_authenticated_user: false,
         }
     }
 }

@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::auth::Authenticator;
+use crate::cors::Cors;
 use crate::endpoint::HubEndpoint;
 use crate::http_util::{Body, text};
 use crate::options::EndpointOptions;
@@ -78,6 +79,7 @@ pub struct ServerBuilder {
     endpoints: Vec<HubEndpoint>,
     static_mounts: Vec<StaticMount>,
     authenticator: Option<Authenticator>,
+    cors: Option<Cors>,
 }
 
 impl ServerBuilder {
@@ -95,6 +97,7 @@ impl ServerBuilder {
             options,
             sessions: Arc::default(),
             authenticator: None,
+            cors: None,
         });
         self
     }
@@ -102,6 +105,13 @@ impl ServerBuilder {
     /// Authenticates every hub request (negotiate and transports) with `authenticator`.
     pub fn authenticate(mut self, authenticator: Authenticator) -> Self {
         self.authenticator = Some(authenticator);
+        self
+    }
+
+    /// Lets browsers on the listed origins use the hubs (CORS), and refuses
+    /// WebSocket upgrades from other origins.
+    pub fn cors(mut self, cors: Cors) -> Self {
+        self.cors = Some(cors);
         self
     }
 
@@ -134,11 +144,13 @@ impl ServerBuilder {
             tracker: TaskTracker::new(),
         };
         let authenticator = self.authenticator;
+        let cors = self.cors;
         let endpoints = self
             .endpoints
             .into_iter()
             .map(|mut endpoint| {
                 endpoint.authenticator = authenticator.clone();
+                endpoint.cors = cors.clone();
                 Arc::new(endpoint)
             })
             .collect();

@@ -8,6 +8,7 @@
 pub mod chat;
 pub mod cli;
 pub mod clock;
+pub mod jwt;
 pub mod testhub;
 
 use std::path::PathBuf;

@@ -183,6 +183,15 @@ pub trait Test {
     /// Closes the caller's connection from the server, with an error and
     /// whether the client may reconnect.
     async fn abort_me(&self, ctx: &HubCtx, error: String, allow_reconnect: bool);
+    /// Only authenticated users may call this (`#[hub(authorize)]`).
+    #[hub(authorize)]
+    async fn secret_for_users(&self, ctx: &HubCtx) -> String;
+    /// Only users with the role `admin` may call this (`#[hub(authorize = "admin")]`;
+    /// the test authentication gives the user `admin` that role).
+    #[hub(authorize = "admin")]
+    async fn admin_by_role(&self) -> String;
+    /// The caller's claims, as name/value pairs.
+    async fn get_claims(&self, ctx: &HubCtx) -> Vec<(String, String)>;
 }
 
 /// The test hub implementation.
@@ -464,6 +473,18 @@ impl Test for TestHub {
     async fn abort_me(&self, ctx: &HubCtx, error: String, allow_reconnect: bool) {
         ctx.abort(Some(error), allow_reconnect);
     }
+
+    async fn secret_for_users(&self, ctx: &HubCtx) -> String {
+        format!("secret for {}", ctx.user_id().unwrap_or_default())
+    }
+
+    async fn admin_by_role(&self) -> String {
+        "admin secret".into()
+    }
+
+    async fn get_claims(&self, ctx: &HubCtx) -> Vec<(String, String)> {
+        ctx.claims().to_vec()
+    }
 }
 
 /// Rejects `AdminOnly` for everyone but the user `admin`: the hub filter the
@@ -490,16 +511,16 @@ pub fn hub() -> Hub {
 }
 
 /// Test-only authentication: the bearer token (header or `access_token` query
-/// parameter) is the user id; no token means anonymous.
+/// parameter) is the user id; no token means anonymous. The user `admin` has
+/// the role `admin`.
 pub fn token_is_user_id() -> Authenticator {
     Authenticator::new(|request| {
         let user_id = bearer_token(request);
-        async move {
-            Ok(hub_core::Identity {
-                user_id,
-                claims: Vec::new(),
-            })
-        }
+        let claims = match user_id.as_deref() {
+            Some("admin") => vec![("role".to_owned(), "admin".to_owned())],
+            _ => Vec::new(),
+        };
+        std::future::ready(Ok(hub_core::Identity { user_id, claims }))
     })
 }
 

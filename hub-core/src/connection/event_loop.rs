@@ -128,6 +128,7 @@ impl<T: Transport> EventLoop<T> {
     /// client why it is closed, and closes the transport.
     pub(super) async fn finish(&mut self, reason: &CloseReason) {
         self.invocations.drop_queued();
+        self.streams.end_all();
         let mut usable = reason.transport_usable();
         let drain_timeout = self.ctx.connection().options().invocation_drain_timeout;
         let drained = timeout(drain_timeout, async {
@@ -137,7 +138,13 @@ impl<T: Transport> EventLoop<T> {
                         if usable { self.write_batch(batch).await } else { Ok(()) }
                     }
                     finished = self.invocations.next_finished() => {
-                        if usable { self.complete(finished).await } else { Ok(()) }
+                        // A stream cut short by the end of the connection sends
+                        // no Completion: the client fails it with the Close.
+                        if usable && !finished.meta.streaming {
+                            self.complete(finished).await
+                        } else {
+                            Ok(())
+                        }
                     }
                 };
                 if step.is_err() {
@@ -387,6 +394,7 @@ impl<T: Transport> EventLoop<T> {
             target: target.into(),
             upload_ids: Vec::new(),
             uses_slot: !streaming && invocation.stream_ids.is_empty(),
+            streaming,
         };
         match self.start(&invocation, streaming, &mut meta) {
             Ok(future) => self.invocations.submit(meta, future),
@@ -407,6 +415,12 @@ impl<T: Transport> EventLoop<T> {
         let (index, spec) = dispatch
             .find(target)
             .ok_or_else(|| error_text::method_not_found(target))?;
+        if spec
+            .authorize
+            .is_some_and(|authorize| !authorize.permits(connection.identity()))
+        {
+            return Err(error_text::unauthorized(target));
+        }
         check_shape(&spec, invocation, streaming, detailed)?;
         let id = invocation.invocation_id.as_deref();
         if let Some(id) = id.filter(|id| streaming && self.streams.is_streaming(id)) {

@@ -30,6 +30,8 @@ pub(super) struct InvocationMeta {
     /// Whether the call holds one of the parallel-invocation slots (streaming
     /// calls and calls with upload streams do not, as in ASP.NET).
     pub(super) uses_slot: bool,
+    /// Whether it is a server-to-client stream.
+    pub(super) streaming: bool,
 }
 
 /// An invocation that ran to its end, panicked, or was rejected before running.

@@ -103,6 +103,21 @@ impl Streams {
         }
     }
 
+    /// The connection is ending: server-to-client streams stop (their methods
+    /// then complete) and upload streams end with an error, as in ASP.NET,
+    /// so that no invocation waits for a client that is gone.
+    pub(super) fn end_all(&mut self) {
+        for token in self.outgoing.values() {
+            token.cancel();
+        }
+        self.stalled = None;
+        for (_, sender) in self.uploads.drain() {
+            let _ = sender.try_send(UploadEvent::Failed(
+                "The underlying connection was closed.".into(),
+            ));
+        }
+    }
+
     /// Forgets the streams of a finished invocation; its upload streams end.
     pub(super) fn finished(&mut self, invocation_id: Option<&str>, upload_ids: &[Box<str>]) {
         if let Some(id) = invocation_id {
