@@ -196,20 +196,27 @@ impl Transport for LongPollingTransport {
 
     async fn recv(&mut self) -> Option<Result<TransportEvent, TransportError>> {
         loop {
+            // What the client POSTed comes first, even when it also went away
+            // (its Close message, then its DELETE).
+            if let Ok(data) = self.inbound.try_recv() {
+                return Some(Ok(TransportEvent::Data(Inbound { data, format: None })));
+            }
             let notified = self.channel.changed.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
             let deadline = {
                 let state = self.channel.lock();
                 if state.deleted {
+                    // DELETE ends the connection cleanly.
                     return None;
                 }
                 let idle_since = (!state.polling).then_some(state.last_poll_end);
                 idle_since.map(|since| since + self.disconnect_timeout)
             };
             if deadline.is_some_and(|deadline| deadline <= Instant::now()) {
-                tracing::debug!("no poll within the disconnect timeout");
-                return None;
+                return Some(Err(TransportError::Io(
+                    "no poll within the disconnect timeout".into(),
+                )));
             }
             let idle = async {
                 match deadline {
@@ -218,6 +225,7 @@ impl Transport for LongPollingTransport {
                 }
             };
             tokio::select! {
+                biased;
                 data = self.inbound.recv() => {
                     return data.map(|data| Ok(TransportEvent::Data(Inbound { data, format: None })));
                 }

@@ -91,8 +91,10 @@ impl Transport for ServerSentEventsTransport {
             return None;
         };
         tokio::select! {
+            // What the client POSTed comes first, even when it also went away.
+            biased;
             data = self.inbound.recv() => data.map(|data| Ok(TransportEvent::Data(Inbound { data, format: None }))),
-            // The client went away: hyper dropped the response body.
+            // The client closed its EventSource: hyper dropped the response body.
             () = events.closed() => None,
         }
     }

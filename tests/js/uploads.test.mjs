@@ -1,12 +1,24 @@
 // Client-to-server (upload) streams: a signalR.Subject passed as an argument.
 // Sums, empty streams, two streams around a plain argument, a stream the
 // client fails, wrong stream counts, and uploads whose invocation failed.
-import { test, after } from "node:test";
+import { test, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
-import { connect, signalR, RecordingProtocol, rejectsWith, within, assertRegistryClean } from "./lib/client.mjs";
+import {
+  connect,
+  signalR,
+  RecordingProtocol,
+  rejectsWith,
+  within,
+  assertRegistryClean,
+  trackSends,
+} from "./lib/client.mjs";
 
 const protocol = new RecordingProtocol();
 const connection = await connect({ protocol });
+// Uploaded items are sent by the client on its own, one by one (slowly over
+// Long Polling): each test waits for them before the next one starts.
+const sends = trackSends(connection);
+afterEach(() => sends.settled());
 after(() => connection.stop());
 
 /** Proves the connection still works. */
@@ -164,6 +176,7 @@ test("an upload whose method failed on an item: later items are ignored, the con
   });
   protocol.received.length = 0;
   upload(subject, Array.from({ length: 100 }, (_, i) => i));
+  await sends.settled();
   await stillWorks();
   assert.deepEqual(
     protocol.messages.map((message) => message.type),

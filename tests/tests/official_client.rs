@@ -1,132 +1,121 @@
-//! The official `@microsoft/signalr` client (Node.js) against the test hub.
+//! The official `@microsoft/signalr` client (Node.js) against the test hub,
+//! every test file over every transport × protocol pair the client supports:
+//! WebSockets, Server-Sent Events and Long Polling × JSON and MessagePack
+//! (MessagePack needs binary frames, which Server-Sent Events cannot carry).
 
 use std::time::Duration;
 
 use hub_core::HubOptions;
 use tests::{TestServer, node_test};
 
-async fn run(script: &str) {
-    let server = TestServer::testhub().await;
-    node_test(script, &[("HUB_URL", &server.testhub_url())]).await;
-    server.stop().await;
-}
-
-/// Runs `script` against the test hub with `options`; `env` tells the script
-/// what it runs against.
-async fn run_with(script: &str, options: HubOptions, env: &[(&str, &str)]) {
+/// Runs `script` over `transport` × `protocol` against the test hub with
+/// `options`; `env` tells the script what else it runs against.
+async fn run(
+    script: &str,
+    transport: &str,
+    protocol: &str,
+    options: HubOptions,
+    env: &[(&str, &str)],
+) {
     let server = TestServer::testhub_with(samples::testhub::hub().with_options(options)).await;
     let url = server.testhub_url();
-    let mut all = vec![("HUB_URL", url.as_str())];
+    let mut all = vec![
+        ("HUB_URL", url.as_str()),
+        ("HUB_TRANSPORT", transport),
+        ("HUB_PROTOCOL", protocol),
+    ];
     all.extend_from_slice(env);
     node_test(script, &all).await;
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn basics() {
-    run("basics.test.mjs").await;
-}
+/// One module per test file, one test per transport × protocol pair.
+macro_rules! matrix {
+    ($($name:ident: $script:literal $(, options: $options:expr, env: $env:expr)? $(, except: [$($skip:ident),*])?;)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn methods() {
-    run("methods.test.mjs").await;
-}
+            fn options() -> HubOptions {
+                matrix!(@options $($options)?)
+            }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn targets() {
-    run("targets.test.mjs").await;
-}
+            fn env() -> Vec<(&'static str, &'static str)> {
+                matrix!(@env $($env)?)
+            }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn groups() {
-    run("groups.test.mjs").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn errors() {
-    run("errors.test.mjs").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ordering() {
-    run("ordering.test.mjs").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn load() {
-    run("load.test.mjs").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn streams() {
-    run("streams.test.mjs").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn uploads() {
-    run("uploads.test.mjs").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn client_results() {
-    run("client-results.test.mjs").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn client_results_timeout() {
-    let options = HubOptions {
-        client_result_timeout: Some(Duration::from_millis(300)),
-        ..Default::default()
+            matrix!(@pair websockets_json, "WebSockets", "json", $script $(, [$($skip),*])?);
+            matrix!(@pair websockets_messagepack, "WebSockets", "messagepack", $script $(, [$($skip),*])?);
+            matrix!(@pair server_sent_events_json, "ServerSentEvents", "json", $script $(, [$($skip),*])?);
+            matrix!(@pair long_polling_json, "LongPolling", "json", $script $(, [$($skip),*])?);
+            matrix!(@pair long_polling_messagepack, "LongPolling", "messagepack", $script $(, [$($skip),*])?);
+        }
+    )*};
+    (@options) => { HubOptions::default() };
+    (@options $options:expr) => { $options };
+    (@env) => { Vec::new() };
+    (@env $env:expr) => { $env };
+    (@pair $test:ident, $transport:literal, $protocol:literal, $script:literal) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $test() {
+            run($script, $transport, $protocol, options(), &env()).await;
+        }
     };
-    let env = [("CLIENT_RESULT_TIMEOUT_MS", "300")];
-    run_with("client-results.test.mjs", options, &env).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scheduling() {
-    run("scheduling.test.mjs").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scheduling_parallel() {
-    let options = HubOptions {
-        maximum_parallel_invocations_per_client: 4,
-        ..Default::default()
+    (@pair $test:ident, $transport:literal, $protocol:literal, $script:literal, [$($skip:ident),*]) => {
+        matrix!(@skip $test, $transport, $protocol, $script, [$($skip),*]);
     };
-    run_with("scheduling.test.mjs", options, &[("MAX_PARALLEL", "4")]).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn lifecycle() {
-    run("lifecycle.test.mjs").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connection_control() {
-    run("connection-control.test.mjs").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn keep_alive() {
-    let options = HubOptions {
-        keep_alive_interval: Duration::from_millis(200),
-        ..Default::default()
+    (@skip $test:ident, $transport:literal, $protocol:literal, $script:literal, []) => {
+        matrix!(@pair $test, $transport, $protocol, $script);
     };
-    run_with("keep-alive.test.mjs", options, &[("KEEP_ALIVE_MS", "200")]).await;
+    (@skip long_polling_json, $transport:literal, $protocol:literal, $script:literal, [long_polling $(, $rest:ident)*]) => {};
+    (@skip long_polling_messagepack, $transport:literal, $protocol:literal, $script:literal, [long_polling $(, $rest:ident)*]) => {};
+    (@skip $test:ident, $transport:literal, $protocol:literal, $script:literal, [long_polling $(, $rest:ident)*]) => {
+        matrix!(@skip $test, $transport, $protocol, $script, [$($rest),*]);
+    };
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn client_timeout() {
-    let options = HubOptions {
-        client_timeout_interval: Duration::from_millis(500),
-        // Official clients ping only after receiving something: the server must ping first.
-        keep_alive_interval: Duration::from_millis(100),
-        ..Default::default()
-    };
-    run_with(
-        "client-timeout.test.mjs",
-        options,
-        &[("CLIENT_TIMEOUT_MS", "500")],
-    )
-    .await;
+matrix! {
+    basics: "basics.test.mjs";
+    methods: "methods.test.mjs";
+    targets: "targets.test.mjs";
+    groups: "groups.test.mjs";
+    errors: "errors.test.mjs";
+    ordering: "ordering.test.mjs";
+    load: "load.test.mjs";
+    streams: "streams.test.mjs";
+    uploads: "uploads.test.mjs";
+    client_results: "client-results.test.mjs";
+    client_results_timeout: "client-results.test.mjs",
+        options: HubOptions {
+            client_result_timeout: Some(Duration::from_millis(300)),
+            ..Default::default()
+        },
+        env: vec![("CLIENT_RESULT_TIMEOUT_MS", "300")];
+    scheduling: "scheduling.test.mjs";
+    scheduling_parallel: "scheduling.test.mjs",
+        options: HubOptions {
+            maximum_parallel_invocations_per_client: 4,
+            ..Default::default()
+        },
+        env: vec![("MAX_PARALLEL", "4")];
+    lifecycle: "lifecycle.test.mjs";
+    connection_control: "connection-control.test.mjs";
+    auth: "auth.test.mjs";
+    // Long Polling keeps itself alive: no Pings, no client timeout (as ASP.NET).
+    keep_alive: "keep-alive.test.mjs",
+        options: HubOptions {
+            keep_alive_interval: Duration::from_millis(200),
+            ..Default::default()
+        },
+        env: vec![("KEEP_ALIVE_MS", "200")],
+        except: [long_polling];
+    client_timeout: "client-timeout.test.mjs",
+        options: HubOptions {
+            client_timeout_interval: Duration::from_millis(500),
+            // Official clients ping only after receiving something: the server must ping first.
+            keep_alive_interval: Duration::from_millis(100),
+            ..Default::default()
+        },
+        env: vec![("CLIENT_TIMEOUT_MS", "500")],
+        except: [long_polling];
 }

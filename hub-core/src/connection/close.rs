@@ -11,7 +11,9 @@ const CLOSED_WITH_ERROR: &str = "Connection closed with an error.";
 pub(crate) enum CloseReason {
     /// The client sent a Close message.
     ClientClosed { error: Option<String> },
-    /// The transport ended without a Close message.
+    /// The transport ended cleanly without a Close message (a WebSocket close
+    /// frame, a Long Polling DELETE, an EventSource closed): a clean end, as
+    /// in ASP.NET. A transport that breaks reports `TransportFailed`.
     TransportClosed,
     /// The transport failed.
     TransportFailed(String),
@@ -48,9 +50,7 @@ impl CloseReason {
     pub(crate) fn disconnect_error(&self) -> Option<String> {
         match self {
             CloseReason::ClientClosed { error } => error.clone(),
-            CloseReason::TransportClosed => {
-                Some("The transport closed without a Close message.".into())
-            }
+            CloseReason::TransportClosed => None,
             CloseReason::TransportFailed(error) => Some(format!("Transport failed: {error}")),
             CloseReason::Protocol(error) => Some(error.to_string()),
             CloseReason::ClientTimeout => Some("Client timeout.".into()),

@@ -1,13 +1,29 @@
 // Shared helpers for tests that drive the server with the official client.
-// Environment: HUB_URL (required): the hub's URL, e.g. http://127.0.0.1:1234/hubs/test.
+// Environment: HUB_URL (required): the hub's URL, e.g. http://127.0.0.1:1234/hubs/test;
+// HUB_TRANSPORT (WebSockets, ServerSentEvents or LongPolling; default
+// WebSockets) and HUB_PROTOCOL (json or messagepack; default json): what
+// every connection built here uses unless a test asks otherwise.
 import assert from "node:assert/strict";
 import { isDeepStrictEqual } from "node:util";
 import * as signalR from "@microsoft/signalr";
+import { MessagePackHubProtocol } from "@microsoft/signalr-protocol-msgpack";
 
 export { signalR };
 
 export const HUB_URL = process.env.HUB_URL;
 if (!HUB_URL) throw new Error("HUB_URL is not set");
+
+/** The transport of this run (an `HttpTransportType` name). */
+export const TRANSPORT = process.env.HUB_TRANSPORT ?? "WebSockets";
+/** The hub protocol of this run. */
+export const PROTOCOL = process.env.HUB_PROTOCOL ?? "json";
+if (!(TRANSPORT in signalR.HttpTransportType)) throw new Error(`unknown HUB_TRANSPORT ${TRANSPORT}`);
+if (PROTOCOL !== "json" && PROTOCOL !== "messagepack") throw new Error(`unknown HUB_PROTOCOL ${PROTOCOL}`);
+
+/** A fresh instance of this run's hub protocol. */
+export function hubProtocol() {
+  return PROTOCOL === "messagepack" ? new MessagePackHubProtocol() : new signalR.JsonHubProtocol();
+}
 
 /**
  * Builds (not starts) a connection to the test hub. `token` becomes the user
@@ -31,11 +47,11 @@ export function build({
   if (skipNegotiation) {
     options.skipNegotiation = true;
     options.transport = signalR.HttpTransportType.WebSockets;
-  } else if (transport !== undefined) {
-    options.transport = transport;
+  } else {
+    options.transport = transport ?? signalR.HttpTransportType[TRANSPORT];
   }
   const builder = new signalR.HubConnectionBuilder().withUrl(url, options).configureLogging(signalR.LogLevel.Error);
-  if (protocol !== undefined) builder.withHubProtocol(protocol);
+  builder.withHubProtocol(protocol ?? hubProtocol());
   if (reconnect === true) builder.withAutomaticReconnect();
   else if (reconnect !== undefined) builder.withAutomaticReconnect(reconnect);
   if (keepAliveMs !== undefined) builder.withKeepAliveInterval(keepAliveMs);
@@ -212,13 +228,26 @@ export async function assertRegistryClean(connections, { token } = {}) {
 }
 
 /**
+ * A parsed message in a protocol-neutral shape: the MessagePack parser adds
+ * empty `headers` and undefined `result`/`error` keys the JSON one leaves out.
+ */
+function comparable(message) {
+  const copy = { ...message };
+  if (copy.headers !== undefined && Object.keys(copy.headers).length === 0) delete copy.headers;
+  for (const key of Object.keys(copy)) {
+    if (copy[key] === undefined) delete copy[key];
+  }
+  return copy;
+}
+
+/**
  * The JSON hub protocol, recording every message the client parses (after
  * the handshake), to check what the server sent, including messages the
  * client itself would ignore.
  */
 export class RecordingProtocol {
   constructor() {
-    this.inner = new signalR.JsonHubProtocol();
+    this.inner = hubProtocol();
     this.name = this.inner.name;
     this.version = this.inner.version;
     this.transferFormat = this.inner.transferFormat;
@@ -227,7 +256,7 @@ export class RecordingProtocol {
 
   parseMessages(input, logger) {
     const messages = this.inner.parseMessages(input, logger);
-    this.received.push(...messages);
+    this.received.push(...messages.map(comparable));
     return messages;
   }
 
@@ -290,4 +319,35 @@ export function collect(stream, onItem = () => {}) {
 /** Resolves with `{ items, error }` once the stream ended (see `collect`), failing after `timeoutMs`. */
 export function streamResult(stream, timeoutMs = 5000) {
   return within(collect(stream).done, "the stream to end", timeoutMs);
+}
+
+/**
+ * Tracks the sends of a connection that the client makes by itself (stream
+ * items it POSTs one by one over Long Polling, ...), so that a test can wait
+ * for them before it moves on or stops the connection. Uses the client's
+ * `connection.connection.send`, the one door every outgoing message takes.
+ */
+export function trackSends(connection) {
+  const transportConnection = connection.connection;
+  const send = transportConnection.send.bind(transportConnection);
+  const inFlight = new Set();
+  transportConnection.send = (data) => {
+    const sending = send(data);
+    inFlight.add(sending);
+    sending.then(
+      () => inFlight.delete(sending),
+      () => inFlight.delete(sending),
+    );
+    return sending;
+  };
+  return {
+    /** Resolves once every send started so far (and any they chained) has settled. */
+    async settled() {
+      while (inFlight.size > 0) {
+        await Promise.allSettled([...inFlight]);
+        // Let chained sends (the client's promise queues) start.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    },
+  };
 }
