@@ -538,5 +538,10 @@ async fn run_hook(hook: &mut Option<BoxFuture<'static, HubResult<()>>>) -> HubRe
 }
 
 fn transport_failed(error: TransportError) -> CloseReason {
-    CloseReason::TransportFailed(error.to_string())
+    match error {
+        // The client closed the transport (a Long Polling DELETE racing the
+        // writes, a WebSocket after its close handshake): a clean end.
+        TransportError::Closed => CloseReason::TransportClosed,
+        error => CloseReason::TransportFailed(error.to_string()),
+    }
 }
