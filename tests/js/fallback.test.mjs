@@ -9,8 +9,9 @@ import { connect, Inbox } from "./lib/client.mjs";
 const expected = process.env.EXPECTED_TRANSPORT;
 if (!expected) throw new Error("EXPECTED_TRANSPORT is not set");
 
-const first = await connect();
-const second = await connect();
+// No transport option: the client picks from what negotiate offers.
+const first = await connect({ transport: null });
+const second = await connect({ transport: null });
 const inbox = new Inbox(second);
 after(() => Promise.all([first.stop(), second.stop()]));
 

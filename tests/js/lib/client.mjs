@@ -47,7 +47,8 @@ export function build({
   if (skipNegotiation) {
     options.skipNegotiation = true;
     options.transport = signalR.HttpTransportType.WebSockets;
-  } else {
+  } else if (transport !== null) {
+    // `null`: no transport option, the client picks (and falls back).
     options.transport = transport ?? signalR.HttpTransportType[TRANSPORT];
   }
   const builder = new signalR.HubConnectionBuilder().withUrl(url, options).configureLogging(signalR.LogLevel.Error);
