@@ -3,6 +3,8 @@
 
 pub mod http;
 pub mod proxy;
+pub mod raw_http;
+pub mod raw_ws;
 
 pub use proxy::CutProxy;
 

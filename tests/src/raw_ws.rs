@@ -1,0 +1,644 @@
+//! A raw WebSocket client speaking the hub protocol (JSON or MessagePack) by
+//! hand, for tests that need control the official clients do not give: stop
+//! reading, drop the socket without a Close, send malformed frames.
+//!
+//! Messages are handed to tests as JSON values in the JSON protocol's shape
+//! (`{"type":3,"invocationId":"1","result":...}`) whatever the protocol, so
+//! that assertions read the same for both. Every read is bounded by
+//! [`TIMEOUT`].
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::time::timeout;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{WebSocketStream, client_async};
+
+pub use crate::raw_http::TIMEOUT;
+use crate::raw_http::{HttpConn, negotiate};
+
+/// The record separator ending every JSON record.
+pub const RS: char = '\u{1e}';
+/// The JSON handshake of the official clients.
+pub const JSON_HANDSHAKE: &str = "{\"protocol\":\"json\",\"version\":1}\u{1e}";
+/// The MessagePack handshake of the official clients.
+pub const MSGPACK_HANDSHAKE: &str = "{\"protocol\":\"messagepack\",\"version\":1}\u{1e}";
+/// How every error Close message starts (ASP.NET's text).
+pub const CLOSED_WITH_ERROR: &str = "Connection closed with an error.";
+
+/// A client WebSocket over a plain TCP stream.
+pub type Socket = WebSocketStream<TcpStream>;
+
+/// The hub protocol a [`HubSocket`] speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// JSON records ending with `0x1E`, in text frames.
+    Json,
+    /// Length-prefixed MessagePack arrays, in binary frames.
+    MessagePack,
+}
+
+/// How a socket ended.
+#[derive(Debug)]
+pub enum Closure {
+    /// The peer sent a Close frame.
+    CloseFrame(Option<CloseFrame>),
+    /// The stream ended without a Close frame.
+    Ended,
+    /// The stream failed (e.g. reset without a closing handshake).
+    Failed(String),
+}
+
+/// What the server sent next.
+#[derive(Debug)]
+pub enum Event {
+    /// One hub message (never a Ping), in the JSON protocol's shape.
+    Message(Value),
+    /// The socket is closed.
+    Closed(Closure),
+}
+
+/// A WebSocket connection to a hub, driven by hand.
+#[derive(Debug)]
+pub struct HubSocket {
+    socket: Socket,
+    protocol: Protocol,
+    /// Messages received but not consumed yet.
+    pending: VecDeque<Value>,
+    /// Messages skipped while waiting for a Completion (see [`HubSocket::completion`]).
+    others: Vec<Value>,
+    next_id: u64,
+}
+
+impl HubSocket {
+    /// Upgrades `stream` (a fresh or idle keep-alive connection) to a WebSocket
+    /// at `path_and_query` with extra `headers`; `Err((status, body))` when
+    /// the server refuses the upgrade.
+    pub async fn upgrade(
+        stream: TcpStream,
+        addr: SocketAddr,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Self, (u16, String)> {
+        let mut request = format!("ws://{addr}{path_and_query}")
+            .into_client_request()
+            .expect("a valid WebSocket URL");
+        for (name, value) in headers {
+            request.headers_mut().insert(
+                http::HeaderName::from_bytes(name.as_bytes()).expect("header name"),
+                http::HeaderValue::from_str(value).expect("header value"),
+            );
+        }
+        match timeout(TIMEOUT, client_async(request, stream))
+            .await
+            .expect("upgrade answered within the timeout")
+        {
+            Ok((socket, response)) => {
+                assert_eq!(response.status(), 101);
+                Ok(Self {
+                    socket,
+                    protocol: Protocol::Json,
+                    pending: VecDeque::new(),
+                    others: Vec::new(),
+                    next_id: 0,
+                })
+            }
+            Err(tungstenite::Error::Http(response)) => {
+                let body = response
+                    .body()
+                    .as_deref()
+                    .map(|body| String::from_utf8_lossy(body).into_owned())
+                    .unwrap_or_default();
+                Err((response.status().as_u16(), body))
+            }
+            Err(error) => panic!("WebSocket upgrade to {path_and_query} failed: {error}"),
+        }
+    }
+
+    /// Connects and upgrades; fails the test if the upgrade is refused.
+    pub async fn connect(addr: SocketAddr, path_and_query: &str, headers: &[(&str, &str)]) -> Self {
+        let stream = timeout(TIMEOUT, TcpStream::connect(addr))
+            .await
+            .expect("connect within the timeout")
+            .expect("connect");
+        let _ = stream.set_nodelay(true);
+        Self::upgrade(stream, addr, path_and_query, headers)
+            .await
+            .unwrap_or_else(|(status, body)| panic!("upgrade refused: {status} {body:?}"))
+    }
+
+    /// Like [`HubSocket::connect`] on a socket whose receive buffer is about
+    /// `receive_buffer` bytes, so that a client that stops reading makes the
+    /// server's writes block soon.
+    pub async fn connect_with_receive_buffer(
+        addr: SocketAddr,
+        path_and_query: &str,
+        receive_buffer: u32,
+    ) -> Self {
+        let socket = TcpSocket::new_v4().expect("a TCP socket");
+        socket
+            .set_recv_buffer_size(receive_buffer)
+            .expect("set SO_RCVBUF");
+        let stream = timeout(TIMEOUT, socket.connect(addr))
+            .await
+            .expect("connect within the timeout")
+            .expect("connect");
+        Self::upgrade(stream, addr, path_and_query, &[])
+            .await
+            .unwrap_or_else(|(status, body)| panic!("upgrade refused: {status} {body:?}"))
+    }
+
+    /// Negotiates on a keep-alive connection, upgrades that same connection
+    /// with the token, and completes the handshake: a working connection.
+    pub async fn negotiated(
+        addr: SocketAddr,
+        path: &str,
+        protocol: Protocol,
+        headers: &[(&str, &str)],
+    ) -> Self {
+        let mut conn = HttpConn::connect(addr).await;
+        let (_, token) = negotiate(&mut conn, path, headers).await;
+        let mut socket = Self::upgrade(
+            conn.into_stream(),
+            addr,
+            &format!("{path}?id={token}"),
+            headers,
+        )
+        .await
+        .unwrap_or_else(|(status, body)| panic!("upgrade refused: {status} {body:?}"));
+        socket.handshake(protocol).await;
+        socket
+    }
+
+    /// The protocol in use (JSON until a MessagePack handshake).
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
+    /// The underlying WebSocket, for frames the helpers do not build.
+    pub fn socket(&mut self) -> &mut Socket {
+        &mut self.socket
+    }
+
+    /// Sends the handshake of `protocol`; the first server message must be
+    /// exactly `{}`RS, in a text frame for JSON and a binary one for MessagePack.
+    pub async fn handshake(&mut self, protocol: Protocol) {
+        let handshake = match protocol {
+            Protocol::Json => JSON_HANDSHAKE,
+            Protocol::MessagePack => MSGPACK_HANDSHAKE,
+        };
+        self.send(Message::text(handshake)).await;
+        let reply = timeout(TIMEOUT, self.socket.next())
+            .await
+            .expect("a handshake response within the timeout");
+        match (protocol, reply) {
+            (Protocol::Json, Some(Ok(Message::Text(text)))) => {
+                assert_eq!(text.as_str(), "{}\u{1e}");
+            }
+            (Protocol::MessagePack, Some(Ok(Message::Binary(data)))) => {
+                assert_eq!(&data[..], b"{}\x1e");
+            }
+            (_, other) => panic!("expected the handshake response, got {other:?}"),
+        }
+        self.protocol = protocol;
+    }
+
+    /// Sends one WebSocket message.
+    pub async fn send(&mut self, message: Message) {
+        timeout(TIMEOUT, self.socket.send(message))
+            .await
+            .expect("send within the timeout")
+            .expect("send");
+    }
+
+    /// Sends a text frame.
+    pub async fn send_text(&mut self, text: &str) {
+        self.send(Message::text(text)).await;
+    }
+
+    /// Sends a binary frame.
+    pub async fn send_binary(&mut self, data: Vec<u8>) {
+        self.send(Message::binary(data)).await;
+    }
+
+    /// Encodes a message given in the JSON protocol's shape in this
+    /// connection's protocol (with its framing).
+    pub fn encode(&self, message: &Value) -> Vec<u8> {
+        match self.protocol {
+            Protocol::Json => format!("{message}{RS}").into_bytes(),
+            Protocol::MessagePack => msgpack::frame(&msgpack::encode(message)),
+        }
+    }
+
+    /// Sends one hub message given in the JSON protocol's shape.
+    pub async fn send_message(&mut self, message: &Value) {
+        let bytes = self.encode(message);
+        match self.protocol {
+            Protocol::Json => {
+                self.send_text(std::str::from_utf8(&bytes).expect("JSON is UTF-8"))
+                    .await;
+            }
+            Protocol::MessagePack => self.send_binary(bytes).await,
+        }
+    }
+
+    /// A fresh invocation id.
+    pub fn next_id(&mut self) -> String {
+        self.next_id += 1;
+        self.next_id.to_string()
+    }
+
+    /// Sends a blocking invocation of `target`; returns its id.
+    pub async fn invoke(&mut self, target: &str, arguments: Value) -> String {
+        let id = self.next_id();
+        let message =
+            json!({"type": 1, "invocationId": id, "target": target, "arguments": arguments});
+        self.send_message(&message).await;
+        id
+    }
+
+    /// Sends a non-blocking invocation (no id: the server never answers).
+    pub async fn send_invocation(&mut self, target: &str, arguments: Value) {
+        let message = json!({"type": 1, "target": target, "arguments": arguments});
+        self.send_message(&message).await;
+    }
+
+    /// Starts a server-to-client stream; returns its id.
+    pub async fn stream(&mut self, target: &str, arguments: Value) -> String {
+        let id = self.next_id();
+        let message =
+            json!({"type": 4, "invocationId": id, "target": target, "arguments": arguments});
+        self.send_message(&message).await;
+        id
+    }
+
+    /// Invokes `target` and returns its Completion's `result`; fails on an error
+    /// Completion. Other messages received meanwhile are kept (see [`HubSocket::take_others`]).
+    pub async fn call(&mut self, target: &str, arguments: Value) -> Value {
+        let id = self.invoke(target, arguments).await;
+        let completion = self.completion(&id).await;
+        assert!(
+            completion.get("error").is_none(),
+            "{target} failed: {completion}"
+        );
+        completion.get("result").cloned().unwrap_or(Value::Null)
+    }
+
+    /// Reads until the Completion of `id` and returns it; every other message
+    /// read meanwhile is kept, in order, for [`HubSocket::take_others`].
+    pub async fn completion(&mut self, id: &str) -> Value {
+        loop {
+            let message = self.next_message().await;
+            if message["type"] == 3 && message["invocationId"] == id {
+                return message;
+            }
+            self.others.push(message);
+        }
+    }
+
+    /// The messages [`HubSocket::completion`] skipped, oldest first.
+    pub fn take_others(&mut self) -> Vec<Value> {
+        std::mem::take(&mut self.others)
+    }
+
+    /// The next message or the closure, skipping Pings.
+    pub async fn next_event(&mut self) -> Event {
+        loop {
+            if let Some(message) = self.pending.pop_front() {
+                if message["type"] == 6 {
+                    continue;
+                }
+                return Event::Message(message);
+            }
+            let received = match timeout(TIMEOUT, self.socket.next()).await {
+                Ok(received) => received,
+                Err(_) => panic!("nothing received within {TIMEOUT:?}"),
+            };
+            match received {
+                Some(Ok(Message::Text(text))) => {
+                    assert_eq!(
+                        self.protocol,
+                        Protocol::Json,
+                        "text frame on a MessagePack connection: {text:?}"
+                    );
+                    let text = text.as_str();
+                    // Clients never reassemble records across messages.
+                    assert!(
+                        text.ends_with(RS),
+                        "server message with an incomplete record: {text:?}"
+                    );
+                    for record in text[..text.len() - 1].split(RS) {
+                        let message = serde_json::from_str(record).unwrap_or_else(|error| {
+                            panic!("server sent invalid JSON ({error}): {record:?}")
+                        });
+                        self.pending.push_back(message);
+                    }
+                }
+                Some(Ok(Message::Binary(data))) => {
+                    assert_eq!(
+                        self.protocol,
+                        Protocol::MessagePack,
+                        "binary frame on a JSON connection: {data:?}"
+                    );
+                    self.pending.extend(msgpack::decode_frames(&data));
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    // Let tokio-tungstenite answer the Close and see the socket end.
+                    let _ = timeout(TIMEOUT, async {
+                        while let Some(Ok(_)) = self.socket.next().await {}
+                    })
+                    .await;
+                    return Event::Closed(Closure::CloseFrame(frame));
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
+                Some(Err(error)) => return Event::Closed(Closure::Failed(error.to_string())),
+                None => return Event::Closed(Closure::Ended),
+            }
+        }
+    }
+
+    /// The next message (never a Ping); fails if the socket closes first.
+    pub async fn next_message(&mut self) -> Value {
+        match self.next_event().await {
+            Event::Message(message) => message,
+            Event::Closed(closure) => panic!("socket closed ({closure:?}) instead of a message"),
+        }
+    }
+
+    /// Fails unless the socket closes before any further message.
+    pub async fn expect_closed(&mut self) -> Closure {
+        match self.next_event().await {
+            Event::Closed(closure) => closure,
+            Event::Message(message) => panic!("{message} instead of the socket closing"),
+        }
+    }
+
+    /// The next message must be a Close message, then the socket must close
+    /// with a Close frame; returns the Close message.
+    pub async fn expect_close_message(&mut self) -> Value {
+        let close = self.next_message().await;
+        assert_eq!(close["type"], 7, "a Close message: {close}");
+        let closure = self.expect_closed().await;
+        assert!(
+            matches!(closure, Closure::CloseFrame(_)),
+            "after the Close message the server closes the WebSocket: {closure:?}"
+        );
+        close
+    }
+
+    /// The next message must be an error Close (`Connection closed with an
+    /// error. ...`, not reconnectable), then the socket must close; returns the error.
+    pub async fn expect_close_with_error(&mut self) -> String {
+        let close = self.expect_close_message().await;
+        let error = close["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("Close without error: {close}"))
+            .to_owned();
+        assert!(
+            error.starts_with(CLOSED_WITH_ERROR),
+            "Close error starts with {CLOSED_WITH_ERROR:?}: {error:?}"
+        );
+        assert_ne!(
+            close.get("allowReconnect"),
+            Some(&json!(true)),
+            "a protocol error is not reconnectable: {close}"
+        );
+        error
+    }
+
+    /// Reads everything up to the end of the socket: the messages, and how it ended.
+    pub async fn drain_to_end(&mut self) -> (Vec<Value>, Closure) {
+        let mut messages = Vec::new();
+        loop {
+            match self.next_event().await {
+                Event::Message(message) => messages.push(message),
+                Event::Closed(closure) => return (messages, closure),
+            }
+        }
+    }
+
+    /// Invokes `Echo(text)` and expects its result.
+    pub async fn assert_echo(&mut self, text: &str) {
+        assert_eq!(self.call("Echo", json!([text])).await, json!(text));
+    }
+
+    /// Closes as the official client does: a Close message, then the server
+    /// closes the socket. Only stream items (of streams still running) and
+    /// Pings may arrive meanwhile.
+    pub async fn close(mut self) {
+        let close = json!({"type": 7});
+        self.send_message(&close).await;
+        let closure = loop {
+            match self.next_event().await {
+                Event::Closed(closure) => break closure,
+                Event::Message(message) => assert_eq!(
+                    message["type"], 2,
+                    "only stream items after the client's Close: {message}"
+                ),
+            }
+        };
+        assert!(
+            matches!(closure, Closure::CloseFrame(_)),
+            "the server closes the WebSocket after the client's Close: {closure:?}"
+        );
+    }
+}
+
+/// The MessagePack hub protocol, as far as the tests need it.
+pub mod msgpack {
+    use rmpv::Value as Msg;
+    use serde_json::{Map, Value, json};
+
+    /// Prefixes `body` with its length as a varint (7 bits a byte, low first).
+    pub fn frame(body: &[u8]) -> Vec<u8> {
+        let mut framed = Vec::with_capacity(body.len() + 5);
+        let mut length = body.len();
+        loop {
+            let byte = (length & 0x7f) as u8;
+            length >>= 7;
+            if length == 0 {
+                framed.push(byte);
+                break;
+            }
+            framed.push(byte | 0x80);
+        }
+        framed.extend_from_slice(body);
+        framed
+    }
+
+    fn to_msg(value: &Value) -> Msg {
+        match value {
+            Value::Null => Msg::Nil,
+            Value::Bool(b) => Msg::Boolean(*b),
+            Value::Number(n) => {
+                if let Some(i) = n.as_i64() {
+                    Msg::from(i)
+                } else if let Some(u) = n.as_u64() {
+                    Msg::from(u)
+                } else {
+                    Msg::F64(n.as_f64().expect("a number"))
+                }
+            }
+            Value::String(s) => Msg::from(s.as_str()),
+            Value::Array(items) => Msg::Array(items.iter().map(to_msg).collect()),
+            Value::Object(map) => Msg::Map(
+                map.iter()
+                    .map(|(key, value)| (Msg::from(key.as_str()), to_msg(value)))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn to_json(value: &Msg) -> Value {
+        match value {
+            Msg::Nil => Value::Null,
+            Msg::Boolean(b) => json!(b),
+            Msg::Integer(i) => i
+                .as_i64()
+                .map(Value::from)
+                .or_else(|| i.as_u64().map(Value::from))
+                .unwrap_or(Value::Null),
+            Msg::F32(f) => json!(f),
+            Msg::F64(f) => json!(f),
+            Msg::String(s) => json!(s.as_str().unwrap_or_default()),
+            Msg::Binary(bytes) => json!(bytes),
+            Msg::Array(items) => Value::Array(items.iter().map(to_json).collect()),
+            Msg::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(key, value)| {
+                        (key.as_str().unwrap_or_default().to_owned(), to_json(value))
+                    })
+                    .collect::<Map<_, _>>(),
+            ),
+            Msg::Ext(..) => Value::Null,
+        }
+    }
+
+    /// Encodes a message given in the JSON protocol's shape (without the
+    /// length prefix). Invocations are written with 5 elements, as the JS client does.
+    pub fn encode(message: &Value) -> Vec<u8> {
+        let kind = message["type"].as_u64().expect("a message type");
+        let id = || to_msg(message.get("invocationId").unwrap_or(&Value::Null));
+        let headers = || Msg::Map(Vec::new());
+        let array = match kind {
+            1 | 4 => {
+                let mut array = vec![
+                    Msg::from(kind),
+                    headers(),
+                    id(),
+                    to_msg(&message["target"]),
+                    to_msg(&message["arguments"]),
+                ];
+                if let Some(ids) = message.get("streamIds") {
+                    array.push(to_msg(ids));
+                }
+                array
+            }
+            2 => vec![Msg::from(2), headers(), id(), to_msg(&message["item"])],
+            3 => {
+                let mut array = vec![Msg::from(3), headers(), id()];
+                if let Some(error) = message.get("error") {
+                    array.extend([Msg::from(1), to_msg(error)]);
+                } else if let Some(result) = message.get("result") {
+                    array.extend([Msg::from(3), to_msg(result)]);
+                } else {
+                    array.push(Msg::from(2));
+                }
+                array
+            }
+            5 => vec![Msg::from(5), headers(), id()],
+            6 => vec![Msg::from(6)],
+            7 => vec![
+                Msg::from(7),
+                to_msg(message.get("error").unwrap_or(&Value::Null)),
+            ],
+            other => panic!("cannot encode message type {other}"),
+        };
+        let mut bytes = Vec::new();
+        rmpv::encode::write_value(&mut bytes, &Msg::Array(array)).expect("encode");
+        bytes
+    }
+
+    /// Decodes one message into the JSON protocol's shape.
+    pub fn decode(body: &[u8]) -> Value {
+        let mut reader = body;
+        let value = rmpv::decode::read_value(&mut reader).expect("a MessagePack value");
+        assert!(reader.is_empty(), "trailing bytes after a message");
+        let Msg::Array(items) = value else {
+            panic!("a message is an array: {value}");
+        };
+        let item = |index: usize| items.get(index).map(to_json).unwrap_or(Value::Null);
+        let kind = item(0).as_u64().expect("a message type");
+        let mut message = Map::new();
+        message.insert("type".into(), json!(kind));
+        match kind {
+            1 | 4 => {
+                if !item(2).is_null() {
+                    message.insert("invocationId".into(), item(2));
+                }
+                message.insert("target".into(), item(3));
+                message.insert("arguments".into(), item(4));
+            }
+            2 => {
+                message.insert("invocationId".into(), item(2));
+                message.insert("item".into(), item(3));
+            }
+            3 => {
+                message.insert("invocationId".into(), item(2));
+                match item(3).as_u64() {
+                    Some(1) => {
+                        message.insert("error".into(), item(4));
+                    }
+                    Some(3) => {
+                        message.insert("result".into(), item(4));
+                    }
+                    _ => {}
+                }
+            }
+            7 => {
+                if !item(1).is_null() {
+                    message.insert("error".into(), item(1));
+                }
+                if items.len() > 2 {
+                    message.insert("allowReconnect".into(), item(2));
+                }
+            }
+            8 | 9 => {
+                message.insert("sequenceId".into(), item(1));
+            }
+            _ => {}
+        }
+        Value::Object(message)
+    }
+
+    /// Decodes every length-prefixed message of a server frame; a frame never
+    /// ends inside a message.
+    pub fn decode_frames(mut data: &[u8]) -> Vec<Value> {
+        let mut messages = Vec::new();
+        while !data.is_empty() {
+            let mut length = 0usize;
+            let mut shift = 0;
+            loop {
+                let (&byte, rest) = data.split_first().expect("a complete length prefix");
+                data = rest;
+                length |= usize::from(byte & 0x7f) << shift;
+                shift += 7;
+                if byte & 0x80 == 0 {
+                    break;
+                }
+                assert!(shift < 35, "a length prefix of at most 5 bytes");
+            }
+            assert!(data.len() >= length, "a frame holds whole messages");
+            let (body, rest) = data.split_at(length);
+            messages.push(decode(body));
+            data = rest;
+        }
+        messages
+    }
+}
