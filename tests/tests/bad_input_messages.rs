@@ -2,7 +2,8 @@
 //! MessagePack), against the test hub. Complements `bad_input.rs`.
 //!
 //! 20 bad inputs, each with its documented answer (inputs 1 and 16 also in
-//! the `SERVER BUG` tests, which are ignored until the bug is fixed):
+//! the tests after them, which check that a refused duplicate leaves the
+//! running stream cancellable and counted):
 //!
 //!  1. a StreamInvocation reusing the id of an active stream → Completion
 //!     `Invocation ID '<id>' is already in use.`; the first stream goes on
@@ -178,16 +179,13 @@ async fn stream_reusing_an_active_stream_id_is_refused() {
         items.windows(2).all(|pair| pair[1] == pair[0] + 1),
         "the items of a single producer: {items:?}"
     );
-    // (Cancelling "dup" now fails: see the SERVER BUG tests below.) The
-    // connection ends; its producer is gone once the connection is.
+    // The connection ends; its producer is gone once the connection is.
     client.close().await;
     wait_for_live_producers(&mut healthy, 0).await;
     assert_healthy_and_stop(server, healthy).await;
 }
 
 #[tokio::test]
-#[ignore = "SERVER BUG: a refused duplicate stream id unregisters the original stream; \
-            CancelInvocation for it is then ignored and the stream never ends"]
 async fn stream_with_a_refused_duplicate_id_can_still_be_cancelled() {
     let (server, healthy) = start().await;
     let mut client = ready(&server, Protocol::Json).await;
@@ -216,8 +214,6 @@ async fn stream_with_a_refused_duplicate_id_can_still_be_cancelled() {
 }
 
 #[tokio::test]
-#[ignore = "SERVER BUG: an id refused as 'already in use' is accepted on the next try, \
-            so one id gets two producers and maximum_streams_per_client is bypassed"]
 async fn refused_duplicate_stream_id_stays_in_use() {
     let (server, healthy) = start_with(HubOptions {
         maximum_streams_per_client: 2,
@@ -241,8 +237,6 @@ async fn refused_duplicate_stream_id_stays_in_use() {
 }
 
 #[tokio::test]
-#[ignore = "SERVER BUG: starting a stream and repeating its id (refused) frees its slot: \
-            a client gets any number of streams past maximum_streams_per_client"]
 async fn stream_limit_holds_against_refused_duplicates() {
     let (server, healthy) = start_with(HubOptions {
         maximum_streams_per_client: 2,
@@ -268,8 +262,6 @@ async fn stream_limit_holds_against_refused_duplicates() {
 }
 
 #[tokio::test]
-#[ignore = "SERVER BUG: a non-streaming invocation whose id equals an active stream's \
-            unregisters that stream when it completes; the stream can no longer be cancelled"]
 async fn invocation_sharing_an_active_stream_id_leaves_the_stream_cancellable() {
     let (server, healthy) = start().await;
     let mut client = ready(&server, Protocol::Json).await;

@@ -234,8 +234,8 @@ impl<T: Transport> EventLoop<T> {
 
     async fn complete(&mut self, finished: Finished) -> Step {
         let meta = &finished.meta;
-        self.streams
-            .finished(meta.invocation_id.as_deref(), &meta.upload_ids);
+        let stream = meta.invocation_id.as_deref().filter(|_| meta.owns_stream);
+        self.streams.finished(stream, &meta.upload_ids);
         // Messages the method sent to its caller go out before its Completion.
         self.drain_outbox().await?;
         let detailed = self.ctx.connection().options().enable_detailed_errors;
@@ -395,6 +395,7 @@ impl<T: Transport> EventLoop<T> {
             upload_ids: Vec::new(),
             uses_slot: !streaming && invocation.stream_ids.is_empty(),
             streaming,
+            owns_stream: false,
         };
         match self.start(&invocation, streaming, &mut meta) {
             Ok(future) => self.invocations.submit(meta, future),
@@ -448,6 +449,7 @@ impl<T: Transport> EventLoop<T> {
         self.streams.add_uploads(uploads);
         if let (true, Some(id)) = (streaming, id) {
             self.streams.start_outgoing(id, call.cancellation);
+            meta.owns_stream = true;
         }
         let filtered = connection.filters().wrap_invocation(
             Invocation {

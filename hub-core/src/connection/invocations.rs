@@ -32,6 +32,9 @@ pub(super) struct InvocationMeta {
     pub(super) uses_slot: bool,
     /// Whether it is a server-to-client stream.
     pub(super) streaming: bool,
+    /// Whether it registered its id as a running stream (a refused duplicate,
+    /// or a plain call reusing a stream's id, did not and must not remove it).
+    pub(super) owns_stream: bool,
 }
 
 /// An invocation that ran to its end, panicked, or was rejected before running.

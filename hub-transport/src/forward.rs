@@ -1,0 +1,249 @@
+//! Connections that live on another node: requests for them are forwarded
+//! over the hub's backplane, so no sticky sessions are needed.
+//!
+//! A connection token names the node that negotiated it (`<random>.<node>`).
+//! A WebSocket or Server-Sent Events stream that connects to another node
+//! takes the connection over: it then runs there, and the negotiating node
+//! remembers where it went. Long polls, sends (POST) and DELETE requests that
+//! reach a node without the connection are forwarded to the node that has it
+//! (following a takeover), and its answer is returned as is.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderValue, Response, StatusCode, header};
+use http_body_util::BodyExt;
+use hub_core::{ClusterLink, ConnectionId, Identity};
+use serde::{Deserialize, Serialize};
+
+use crate::endpoint::HubEndpoint;
+use crate::http_util::{Body, response, text};
+use crate::server::ServerState;
+use crate::sessions::BindError;
+
+/// Timeout of forwarded requests other than polls.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Hops followed when a connection moved (negotiated on one node, taken over by another).
+const MAX_HOPS: usize = 3;
+
+/// A request for a connection another node has.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum Forwarded {
+    /// A stream connected to `node`: hand the negotiated connection over.
+    TakeOver {
+        token: String,
+        user_id: Option<String>,
+        node: String,
+    },
+    Poll {
+        token: String,
+        user_id: Option<String>,
+    },
+    Send {
+        token: String,
+        user_id: Option<String>,
+        payload: Bytes,
+    },
+    Delete {
+        token: String,
+        user_id: Option<String>,
+    },
+    /// A connection taken over from this node ended.
+    Ended { token: String },
+}
+
+/// The answer of the node that has the connection.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum Answer {
+    TakenOver { connection_id: String, stateful: bool },
+    /// The connection is on this other node now.
+    Moved { node: String },
+    /// The HTTP response to give.
+    Response {
+        status: u16,
+        content_type: Option<String>,
+        body: Bytes,
+    },
+}
+
+/// The node named by a connection token, if the token names one.
+pub(crate) fn token_node(token: &str) -> Option<&str> {
+    token.rsplit_once('.').map(|(_, node)| node).filter(|node| !node.is_empty())
+}
+
+fn encode<T: Serialize>(value: &T) -> Bytes {
+    Bytes::from(rmp_serde::to_vec(value).expect("forwarded messages always encode"))
+}
+
+fn unreachable(error: impl std::fmt::Display) -> Response<Body> {
+    text(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("The server that has this connection cannot be reached: {error}"),
+    )
+}
+
+async fn ask(link: &ClusterLink, node: &str, request: &Forwarded, timeout: Duration) -> Result<Answer, Response<Body>> {
+    let reply = link.request(node, encode(request), timeout).await.map_err(unreachable)?;
+    rmp_serde::from_slice(&reply).map_err(unreachable)
+}
+
+/// Forwards a poll, send or delete to `node` (following moves) and returns
+/// its response.
+pub(crate) async fn forward(link: &ClusterLink, mut node: String, request: Forwarded, timeout: Duration) -> Response<Body> {
+    for _ in 0..MAX_HOPS {
+        match ask(link, &node, &request, timeout).await {
+            Err(response) => return response,
+            Ok(Answer::Response {
+                status,
+                content_type,
+                body,
+            }) => {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+                let mut answer = response(status, "application/octet-stream", body);
+                match content_type.and_then(|value| HeaderValue::from_str(&value).ok()) {
+                    Some(value) => answer.headers_mut().insert(header::CONTENT_TYPE, value),
+                    None => answer.headers_mut().remove(header::CONTENT_TYPE),
+                };
+                return answer;
+            }
+            Ok(Answer::Moved { node: next }) => node = next,
+            Ok(Answer::TakenOver { .. }) => break,
+        }
+    }
+    text(StatusCode::BAD_GATEWAY, "The connection could not be located.")
+}
+
+/// Asks `node` (following moves) to hand a negotiated connection over to this node.
+pub(crate) async fn take_over(
+    link: &ClusterLink,
+    mut node: String,
+    token: &str,
+    identity: &Identity,
+) -> Result<(ConnectionId, bool), Response<Body>> {
+    let request = Forwarded::TakeOver {
+        token: token.to_owned(),
+        user_id: identity.user_id.clone(),
+        node: link.node_id().to_owned(),
+    };
+    for _ in 0..MAX_HOPS {
+        match ask(link, &node, &request, REQUEST_TIMEOUT).await? {
+            Answer::TakenOver {
+                connection_id,
+                stateful,
+            } => return Ok((ConnectionId::from(connection_id), stateful)),
+            Answer::Moved { node: next } => node = next,
+            Answer::Response { status, body, .. } => {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+                return Err(response(status, "text/plain; charset=utf-8", body));
+            }
+        }
+    }
+    Err(text(StatusCode::BAD_GATEWAY, "The connection could not be located."))
+}
+
+/// Tells the node that negotiated a connection this node took over that it ended.
+pub(crate) fn report_end(link: ClusterLink, node: String, token: String) {
+    tokio::spawn(async move {
+        let _ = link.request(&node, encode(&Forwarded::Ended { token }), REQUEST_TIMEOUT).await;
+    });
+}
+
+/// Answers other nodes' forwarded requests for this endpoint's connections.
+pub(crate) fn handler(endpoint: Arc<HubEndpoint>, state: ServerState) -> hub_core::cluster::TransportHandler {
+    Arc::new(move |request: Bytes| {
+        let endpoint = endpoint.clone();
+        let state = state.clone();
+        Box::pin(async move {
+            let answer = match rmp_serde::from_slice::<Forwarded>(&request) {
+                Ok(request) => answer(&endpoint, request, &state).await,
+                Err(error) => Answer::Response {
+                    status: StatusCode::BAD_REQUEST.as_u16(),
+                    content_type: None,
+                    body: Bytes::from(error.to_string()),
+                },
+            };
+            encode(&answer)
+        })
+    })
+}
+
+async fn answer(endpoint: &HubEndpoint, request: Forwarded, state: &ServerState) -> Answer {
+    let sessions = &endpoint.sessions;
+    let response = match request {
+        Forwarded::TakeOver { token, user_id, node } => {
+            return match sessions.take_over(&token, user_id.as_deref(), &node) {
+                Ok((connection_id, stateful)) => Answer::TakenOver {
+                    connection_id: connection_id.to_string(),
+                    stateful,
+                },
+                Err(BindError::Moved(node)) => Answer::Moved { node },
+                Err(error) => into_answer(crate::endpoint::bind_error_response(error)).await,
+            };
+        }
+        Forwarded::Ended { token } => {
+            sessions.forget_moved(&token);
+            return into_answer(crate::http_util::empty(StatusCode::OK)).await;
+        }
+        Forwarded::Poll { token, user_id } => {
+            if let Some(node) = moved(endpoint, &token, user_id.as_deref()) {
+                return Answer::Moved { node };
+            }
+            let identity = Identity {
+                user_id,
+                claims: Vec::new(),
+            };
+            endpoint.poll(&token, identity, None, state).await
+        }
+        Forwarded::Send { token, user_id, payload } => {
+            if let Some(node) = moved(endpoint, &token, user_id.as_deref()) {
+                return Answer::Moved { node };
+            }
+            endpoint.send_payload(&token, user_id.as_deref(), payload).await
+        }
+        Forwarded::Delete { token, user_id } => {
+            if let Some(node) = moved(endpoint, &token, user_id.as_deref()) {
+                return Answer::Moved { node };
+            }
+            endpoint.delete_token(&token, user_id.as_deref())
+        }
+    };
+    into_answer(response).await
+}
+
+fn moved(endpoint: &HubEndpoint, token: &str, user_id: Option<&str>) -> Option<String> {
+    match endpoint.sessions.binding(token, user_id) {
+        Ok(Some(crate::sessions::Binding::Moved { node })) | Err(BindError::Moved(node)) => Some(node),
+        _ => None,
+    }
+}
+
+async fn into_answer(response: Response<Body>) -> Answer {
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let body = match response.into_body().collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(never) => match never {},
+    };
+    Answer::Response {
+        status,
+        content_type,
+        body,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::token_node;
+
+    #[test]
+    fn tokens_name_their_node() {
+        assert_eq!(token_node("abc.node1"), Some("node1"));
+        assert_eq!(token_node("abc"), None);
+        assert_eq!(token_node("abc."), None);
+    }
+}
