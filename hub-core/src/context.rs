@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::clients::{CallerClients, Groups};
+use crate::clients::{CallerClients, Groups, Users};
 use crate::connection::{CloseReason, Connection};
 use crate::hub::HubContext;
 use crate::id::ConnectionId;
@@ -71,6 +71,11 @@ impl HubCtx {
     /// Adds connections (any, not only the caller) to groups and removes them.
     pub fn groups(&self) -> Groups<'_> {
         Groups::new(self.connection.hub())
+    }
+
+    /// Who is connected, by user.
+    pub fn users(&self) -> Users<'_> {
+        Users::new(self.connection.hub())
     }
 
     /// A handle to the hub that outlives this call (for spawned tasks).

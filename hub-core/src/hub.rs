@@ -2,11 +2,15 @@
 //! anywhere ([`HubContext`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::time::Duration;
+
+use bytes::Bytes;
 
 use serde::Serialize;
 
-use crate::clients::{Clients, Groups};
+use crate::clients::{Clients, Groups, Users};
+use crate::cluster::{Backplane, BackplaneError, Cluster, ClusterStats, TransportHandler};
 use crate::connection;
 use crate::error::HubError;
 use crate::filter::{Filters, HubFilter};
@@ -24,6 +28,8 @@ pub(crate) struct HubShared {
     filters: RwLock<Filters>,
     /// Ids of the server's own invocations (client results): `s1`, `s2`, ...
     last_invocation_id: AtomicU64,
+    /// The other nodes serving this hub, once joined.
+    cluster: OnceLock<Arc<Cluster>>,
 }
 
 impl HubShared {
@@ -49,6 +55,10 @@ impl HubShared {
             .clone()
     }
 
+    pub(crate) fn cluster(&self) -> Option<&Arc<Cluster>> {
+        self.cluster.get()
+    }
+
     /// A fresh id for a server-to-client invocation (`s<n>`, as ASP.NET names them).
     pub(crate) fn next_invocation_id(&self) -> String {
         let id = self.last_invocation_id.fetch_add(1, Ordering::Relaxed) + 1;
@@ -69,6 +79,11 @@ impl HubShared {
         };
         let message = SerializedMessage::new(&invocation);
         self.registry.deliver(target, &message)?;
+        if let Some(cluster) = self.cluster()
+            && let Some(remote) = self.registry.remote_part(target)
+        {
+            cluster.publish_send(remote, &message)?;
+        }
         Ok(())
     }
 }
@@ -91,6 +106,7 @@ impl Hub {
                 options: RwLock::new(Arc::new(HubOptions::default())),
                 filters: RwLock::new(Filters::default()),
                 last_invocation_id: AtomicU64::new(0),
+                cluster: OnceLock::new(),
             }),
         }
     }
@@ -115,6 +131,18 @@ impl Hub {
             .unwrap_or_else(PoisonError::into_inner);
         *filters = filters.with(filter);
         drop(filters);
+        self
+    }
+
+    /// Joins the other server processes serving this hub through `backplane`
+    /// (e.g. `hub_redis::RedisBackplane`): every client target, group,
+    /// client result and membership query then spans all of them. Must be
+    /// called inside a tokio runtime; a hub joins one backplane, once.
+    pub fn with_backplane(self, backplane: impl Backplane) -> Self {
+        let cluster = Cluster::start(Arc::new(backplane), Arc::downgrade(&self.shared));
+        if self.shared.cluster.set(cluster).is_err() {
+            tracing::warn!("the hub already has a backplane; the new one is ignored");
+        }
         self
     }
 
@@ -175,29 +203,87 @@ impl HubContext {
         Clients::new(&self.shared)
     }
 
-    /// Adds connections to groups and removes them.
+    /// Adds connections to groups, removes them, lists members.
     pub fn groups(&self) -> Groups<'_> {
         Groups::new(&self.shared)
     }
 
-    /// Closes a connection of this server, as `HubCtx::abort` does; false if
-    /// no such connection is here.
-    pub fn abort(&self, connection_id: &str, error: Option<String>, allow_reconnect: bool) -> bool {
-        match self.shared.registry.get(connection_id) {
-            Some(connection) => {
-                connection.close(crate::connection::CloseReason::Aborted {
-                    error,
-                    allow_reconnect,
-                });
-                true
-            }
+    /// Who is connected, by user.
+    pub fn users(&self) -> Users<'_> {
+        Users::new(&self.shared)
+    }
+
+    /// Closes a connection (on any node), as `HubCtx::abort` does; false if
+    /// no node has it.
+    pub async fn abort(
+        &self,
+        connection_id: &str,
+        error: Option<String>,
+        allow_reconnect: bool,
+    ) -> bool {
+        if let Some(connection) = self.shared.registry.get(connection_id) {
+            connection.close(crate::connection::CloseReason::Aborted {
+                error,
+                allow_reconnect,
+            });
+            return true;
+        }
+        match self.shared.cluster() {
+            Some(cluster) => cluster.abort(connection_id, error, allow_reconnect).await,
             None => false,
         }
+    }
+
+    /// Backplane traffic counters, when the hub has a backplane.
+    pub fn cluster_stats(&self) -> Option<ClusterStats> {
+        self.shared.cluster().map(|cluster| cluster.stats())
+    }
+
+    /// The cluster seam for transports: this node's id, requests to other
+    /// nodes, and the handler answering theirs. `None` without a backplane.
+    pub fn cluster(&self) -> Option<ClusterLink> {
+        self.shared.cluster().cloned().map(ClusterLink)
     }
 
     /// How many connections, users and groups this server holds for the hub.
     pub fn stats(&self) -> RegistryStats {
         self.shared.registry.stats()
+    }
+}
+
+/// What a transport layer needs from the cluster (see [`HubContext::cluster`]):
+/// its requests travel over the backplane between the nodes of one hub.
+#[derive(Clone)]
+pub struct ClusterLink(Arc<Cluster>);
+
+impl ClusterLink {
+    /// This node's id.
+    pub fn node_id(&self) -> &str {
+        self.0.node_id()
+    }
+
+    /// Sends an opaque request to `node`'s transport handler and waits (up to
+    /// `timeout`) for its answer.
+    pub async fn request(
+        &self,
+        node: &str,
+        request: Bytes,
+        timeout: Duration,
+    ) -> Result<Bytes, BackplaneError> {
+        self.0.transport_request(node, request, timeout).await
+    }
+
+    /// Sets the handler answering other nodes' transport requests.
+    pub fn set_handler(&self, handler: TransportHandler) {
+        self.0.set_transport_handler(handler);
+    }
+}
+
+impl std::fmt::Debug for ClusterLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("ClusterLink")
+            .field(&self.0.node_id())
+            .finish()
     }
 }
 

@@ -44,6 +44,7 @@
 //!   reaches the client verbatim, other errors only with detailed errors on).
 
 mod clients;
+pub mod cluster;
 mod connection;
 mod context;
 mod error;
@@ -61,12 +62,13 @@ mod transport;
 mod upload;
 
 pub use clients::{
-    CallerClients, ClientProxy, Clients, Groups, Recipient, Recipients, SingleClientProxy,
+    CallerClients, ClientProxy, Clients, Groups, Recipient, Recipients, SingleClientProxy, Users,
 };
+pub use cluster::{Backplane, BackplaneError, ClusterStats};
 pub use context::{HubCtx, Items};
 pub use error::{HubError, HubResult, ProtocolError};
 pub use filter::{HubFilter, Invocation, Next};
-pub use hub::{Hub, HubContext};
+pub use hub::{ClusterLink, Hub, HubContext};
 pub use hub_macros::{hub, hub_client};
 pub use id::{ConnectionId, random_id};
 pub use method::{ArgumentError, Authorize, Completion, InvocationResult};

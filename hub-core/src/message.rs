@@ -24,6 +24,22 @@ impl<A: Serialize + ?Sized> Encode for ClientInvocation<'_, A> {
     }
 }
 
+/// A message already encoded in every protocol (received from another node).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Frames {
+    /// The message in each protocol, in [`Protocol::ALL`] order.
+    encoded: Vec<Bytes>,
+}
+
+impl Encode for Frames {
+    fn encode(&self, protocol: Protocol) -> Result<Bytes, EncodeError> {
+        self.encoded
+            .get(protocol.index())
+            .cloned()
+            .ok_or_else(|| EncodeError::missing(protocol))
+    }
+}
+
 /// A message on its way to many connections.
 ///
 /// The first recipient using a protocol encodes the message for that protocol;
@@ -50,6 +66,15 @@ impl<'a> SerializedMessage<'a> {
         let bytes = self.source.encode(protocol)?;
         Ok(cell.get_or_init(|| bytes).clone())
     }
+
+    /// The message in every protocol (for other nodes), reusing what is encoded.
+    pub(crate) fn frames(&self) -> Result<Frames, EncodeError> {
+        let encoded = Protocol::ALL
+            .into_iter()
+            .map(|protocol| self.get(protocol))
+            .collect::<Result<_, _>>()?;
+        Ok(Frames { encoded })
+    }
 }
 
 #[cfg(test)]
@@ -75,5 +100,12 @@ mod tests {
         let second = message.get(Protocol::Json).unwrap();
         assert_eq!(count.get(), 1);
         assert_eq!(first.as_ptr(), second.as_ptr());
+        let frames = message.frames().unwrap();
+        assert_eq!(count.get(), Protocol::ALL.len(), "each other protocol once");
+        let relayed = SerializedMessage::new(&frames);
+        assert_eq!(
+            relayed.get(Protocol::Json).unwrap().as_ptr(),
+            first.as_ptr()
+        );
     }
 }

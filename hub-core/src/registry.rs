@@ -17,7 +17,7 @@ use crate::protocol::EncodeError;
 
 /// Who a message goes to (ASP.NET's `Clients.*` targets, with caller-relative
 /// ones already resolved to connection ids).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Target {
     All,
     AllExcept(Vec<ConnectionId>),
@@ -155,6 +155,48 @@ impl Registry {
             groups.memberships.remove(id);
         }
         remove_member(&mut groups.members, group, id);
+    }
+
+    /// The part of `target` that may name connections on other nodes, if any.
+    pub(crate) fn remote_part(&self, target: &Target) -> Option<Target> {
+        match target {
+            Target::Connection(id) => self.get(id).is_none().then(|| target.clone()),
+            Target::Connections(ids) => {
+                let missing: Vec<ConnectionId> = ids
+                    .iter()
+                    .filter(|id| self.get(id).is_none())
+                    .cloned()
+                    .collect();
+                (!missing.is_empty()).then_some(Target::Connections(missing))
+            }
+            _ => Some(target.clone()),
+        }
+    }
+
+    /// The local members of a group.
+    pub(crate) fn group_members(&self, group: &str) -> Vec<ConnectionId> {
+        read(&self.groups)
+            .members
+            .get(group)
+            .map(|members| members.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The groups of a local connection.
+    pub(crate) fn groups_of(&self, id: &str) -> Vec<String> {
+        read(&self.groups)
+            .memberships
+            .get(id)
+            .map(|names| names.iter().map(|name| name.to_string()).collect())
+            .unwrap_or_default()
+    }
+
+    /// The local connections of a user.
+    pub(crate) fn user_connections(&self, user: &str) -> Vec<ConnectionId> {
+        read(&self.users)
+            .get(user)
+            .map(|connections| connections.keys().cloned().collect())
+            .unwrap_or_default()
     }
 
     pub(crate) fn stats(&self) -> RegistryStats {

@@ -8,9 +8,13 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 
+use std::time::Duration;
+
+use crate::connection::Connection;
 use crate::error::{HubError, HubResult};
 use crate::hub::HubShared;
 use crate::id::ConnectionId;
+use crate::protocol::Protocol;
 
 /// A client's answer to a server invocation.
 #[derive(Debug)]
@@ -87,7 +91,8 @@ impl Drop for Registration<'_> {
     }
 }
 
-/// Invokes `method(arguments)` on one connection and waits for its result.
+/// Invokes `method(arguments)` on one connection (on this node or, with a
+/// backplane, on another) and waits for its result.
 pub(crate) async fn invoke<R, A>(
     hub: &HubShared,
     connection_id: &ConnectionId,
@@ -98,14 +103,50 @@ where
     R: DeserializeOwned,
     A: Serialize + ?Sized,
 {
+    let missing = || HubError::new(format!("Connection '{connection_id}' does not exist."));
+    if let Some(connection) = hub.registry().get(connection_id) {
+        let protocol = connection.protocol();
+        let raw = protocol.encode_value(arguments)?;
+        let result = invoke_raw(&connection, method, &raw).await?;
+        return into_value(protocol, result);
+    }
+    let Some(cluster) = hub.cluster() else {
+        return Err(missing());
+    };
+    let arguments = Protocol::ALL
+        .into_iter()
+        .map(|protocol| protocol.encode_value(arguments))
+        .collect::<Result<Vec<_>, _>>()?;
+    // The other node applies the client result timeout; this one waits a little longer.
+    let timeout = hub
+        .options()
+        .client_result_timeout
+        .map_or(Duration::from_secs(24 * 3600), |limit| {
+            limit + Duration::from_secs(5)
+        });
+    match cluster
+        .invoke_client(connection_id, method, arguments, timeout)
+        .await
+    {
+        None => Err(missing()),
+        Some(Err(error)) => Err(HubError::new(error)),
+        Some(Ok((protocol, result))) => into_value(protocol, result),
+    }
+}
+
+/// Invokes a client method on a local connection with arguments already
+/// encoded in its protocol, and waits for its answer.
+pub(crate) async fn invoke_raw(
+    connection: &Connection,
+    method: &str,
+    arguments: &[u8],
+) -> HubResult<ClientResult> {
+    let connection_id = connection.id();
     let disconnected = || HubError::new(format!("Connection '{connection_id}' disconnected."));
-    let connection = hub
-        .registry()
-        .get(connection_id)
-        .ok_or_else(|| HubError::new(format!("Connection '{connection_id}' does not exist.")))?;
-    let id = hub.next_invocation_id();
-    let protocol = connection.protocol();
-    let bytes = protocol.encode_invocation(Some(&id), method, arguments)?;
+    let id = connection.hub().next_invocation_id();
+    let bytes = connection
+        .protocol()
+        .encode_invocation_raw(Some(&id), method, arguments);
     let pending = connection.pending_results();
     let receiver = pending.register(&id).ok_or_else(disconnected)?;
     let _registration = Registration { pending, id: &id };
@@ -119,14 +160,19 @@ where
         })?,
         None => receiver.await,
     };
-    match result.map_err(|_| disconnected())? {
+    result.map_err(|_| disconnected())
+}
+
+/// The value of a client's answer.
+fn into_value<R: DeserializeOwned>(protocol: Protocol, result: ClientResult) -> HubResult<R> {
+    match result {
         ClientResult::Error(error) => Err(HubError::new(error)),
         ClientResult::Value(bytes) => decode(protocol, &bytes),
         ClientResult::Empty => decode(protocol, &protocol.encoded_null()),
     }
 }
 
-fn decode<R: DeserializeOwned>(protocol: crate::protocol::Protocol, bytes: &[u8]) -> HubResult<R> {
+fn decode<R: DeserializeOwned>(protocol: Protocol, bytes: &[u8]) -> HubResult<R> {
     protocol
         .decode(bytes)
         .map_err(|error| HubError::new(format!("The client's result has the wrong type: {error}")))

@@ -109,7 +109,12 @@ struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        for task in self.tasks.lock().unwrap_or_else(PoisonError::into_inner).drain(..) {
+        for task in self
+            .tasks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain(..)
+        {
             task.abort();
         }
     }
@@ -124,9 +129,11 @@ impl RedisBackplane {
     /// Connects with options.
     pub async fn connect_with(options: RedisOptions) -> Result<Self, RedisBackplaneError> {
         let url = options.url.clone();
-        let client = redis::Client::open(url.as_str()).map_err(|source| RedisBackplaneError::InvalidUrl {
-            url: url.clone(),
-            source,
+        let client = redis::Client::open(url.as_str()).map_err(|source| {
+            RedisBackplaneError::InvalidUrl {
+                url: url.clone(),
+                source,
+            }
         })?;
         let config = ConnectionManagerConfig::new()
             .set_min_delay(Duration::from_millis(100))
@@ -155,7 +162,11 @@ impl RedisBackplane {
             tasks: Mutex::default(),
         });
         let heartbeat = tokio::spawn(heartbeat(Arc::downgrade(&inner)));
-        inner.tasks.lock().unwrap_or_else(PoisonError::into_inner).push(heartbeat);
+        inner
+            .tasks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(heartbeat);
         tracing::info!(node = %inner.node_id, channel = %inner.all_channel, "joined the Redis backplane");
         Ok(Self { inner })
     }
@@ -193,7 +204,11 @@ async fn heartbeat(inner: std::sync::Weak<Inner>) {
         let result: redis::RedisResult<()> = redis::pipe()
             .zadd(&inner.nodes_key, &inner.node_id, now)
             .ignore()
-            .zrembyscore(&inner.nodes_key, f64::NEG_INFINITY, now - NODE_EXPIRY.as_millis() as f64)
+            .zrembyscore(
+                &inner.nodes_key,
+                f64::NEG_INFINITY,
+                now - NODE_EXPIRY.as_millis() as f64,
+            )
             .ignore()
             .query_async(&mut connection)
             .await;
@@ -216,7 +231,9 @@ async fn heartbeat(inner: std::sync::Weak<Inner>) {
 async fn subscriber(inner: std::sync::Weak<Inner>) {
     let mut backoff = Duration::from_millis(100);
     loop {
-        let Some(strong) = inner.upgrade() else { return };
+        let Some(strong) = inner.upgrade() else {
+            return;
+        };
         let channels = [
             strong.all_channel.clone(),
             format!("{}{}", strong.node_channel_prefix, strong.node_id),
@@ -228,7 +245,9 @@ async fn subscriber(inner: std::sync::Weak<Inner>) {
                 tracing::debug!("subscribed to the backplane channels");
                 backoff = Duration::from_millis(100);
                 while let Some(message) = messages.next().await {
-                    let Some(strong) = inner.upgrade() else { return };
+                    let Some(strong) = inner.upgrade() else {
+                        return;
+                    };
                     if let Some(deliver) = strong.deliver.get() {
                         deliver(Bytes::copy_from_slice(message.get_payload_bytes()));
                     }
@@ -244,7 +263,10 @@ async fn subscriber(inner: std::sync::Weak<Inner>) {
     }
 }
 
-async fn subscribe_once(client: &redis::Client, channels: &[String]) -> redis::RedisResult<redis::aio::PubSubStream> {
+async fn subscribe_once(
+    client: &redis::Client,
+    channels: &[String],
+) -> redis::RedisResult<redis::aio::PubSubStream> {
     let mut pubsub = client.get_async_pubsub().await?;
     pubsub.subscribe(channels).await?;
     Ok(pubsub.into_on_message())
@@ -277,7 +299,11 @@ impl Backplane for RedisBackplane {
                 return Err(BackplaneError("the backplane is already subscribed".into()));
             }
             let task = tokio::spawn(subscriber(Arc::downgrade(&inner)));
-            inner.tasks.lock().unwrap_or_else(PoisonError::into_inner).push(task);
+            inner
+                .tasks
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(task);
             Ok(())
         })
     }

@@ -3,17 +3,21 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
 
 use http::request::Parts;
 use http::{Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Limited};
 use hub_core::protocol::TransferFormat;
-use hub_core::{ConnectionId, ConnectionInfo, Hub, Identity, Transport};
+use hub_core::{ClusterLink, ConnectionId, ConnectionInfo, Hub, Identity, Transport};
 use hyper::body::Incoming;
 use tokio::sync::mpsc;
 
 use crate::auth::Authenticator;
 use crate::cors::{self, Cors, Verdict};
+use crate::forward::{self, Forwarded};
 use crate::http_util::{Body, empty, query_param, response, text};
 use crate::long_polling::{self, LongPollChannel, LongPollingTransport};
 use crate::negotiate::negotiate;
@@ -35,6 +39,8 @@ pub(crate) struct HubEndpoint {
     pub(crate) sessions: Arc<Sessions>,
     pub(crate) authenticator: Option<Authenticator>,
     pub(crate) cors: Option<Cors>,
+    /// The hub's backplane link, when it has one (set when the server binds).
+    pub(crate) cluster: Option<ClusterLink>,
 }
 
 /// Who a starting connection is.
@@ -44,7 +50,7 @@ pub(crate) struct ConnectionStart {
     pub(crate) token: Option<String>,
     pub(crate) connection_id: ConnectionId,
     pub(crate) identity: Identity,
-    pub(crate) remote_addr: SocketAddr,
+    pub(crate) remote_addr: Option<SocketAddr>,
     /// Whether negotiate granted stateful reconnect.
     pub(crate) stateful: bool,
 }
@@ -138,49 +144,136 @@ impl HubEndpoint {
         if self.options.require_authenticated_user && identity.user_id.is_none() {
             return text(StatusCode::UNAUTHORIZED, "Unauthorized");
         }
-        let transports = self.options.transports;
-        match (route, &parts.method) {
-            (Route::Negotiate, &Method::POST) => {
-                negotiate(self, parts.uri.query(), identity.user_id)
-            }
-            (Route::Negotiate, _) => text(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
-            (Route::Connection, &Method::GET) if websocket => {
-                if !transports.web_sockets {
-                    return text(
-                        StatusCode::NOT_FOUND,
-                        "The WebSockets transport is not enabled.",
-                    );
-                }
-                websocket::accept(
-                    self,
-                    Request::from_parts(parts, body),
-                    identity,
-                    remote_addr,
-                    state,
-                )
-            }
-            (Route::Connection, &Method::GET) if accepts_event_stream(&parts) => {
-                if !transports.server_sent_events {
-                    return text(
-                        StatusCode::NOT_FOUND,
-                        "The ServerSentEvents transport is not enabled.",
-                    );
-                }
-                self.server_sent_events(&parts, identity, remote_addr, state)
-            }
-            (Route::Connection, &Method::GET) => {
-                if !transports.long_polling {
-                    return text(
-                        StatusCode::NOT_FOUND,
-                        "The LongPolling transport is not enabled.",
-                    );
-                }
-                self.long_poll(&parts, identity, remote_addr, state).await
-            }
-            (Route::Connection, &Method::POST) => self.send(&parts, body, identity).await,
-            (Route::Connection, &Method::DELETE) => self.delete(&parts, identity),
-            (Route::Connection, _) => text(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
+        if route == Route::Negotiate {
+            return match parts.method {
+                Method::POST => negotiate(self, parts.uri.query(), identity.user_id),
+                _ => text(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
+            };
         }
+
+        let request = match (&parts.method, websocket) {
+            (&Method::GET, true) => Kind::WebSocket,
+            (&Method::GET, false) if accepts_event_stream(&parts) => Kind::ServerSentEvents,
+            (&Method::GET, false) => Kind::Poll,
+            (&Method::POST, _) => Kind::Send,
+            (&Method::DELETE, _) => Kind::Delete,
+            _ => return text(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
+        };
+        let enabled = self.options.transports;
+        let disabled = match request {
+            Kind::WebSocket => (!enabled.web_sockets).then_some("WebSockets"),
+            Kind::ServerSentEvents => (!enabled.server_sent_events).then_some("ServerSentEvents"),
+            Kind::Poll => (!enabled.long_polling).then_some("LongPolling"),
+            Kind::Send | Kind::Delete => None,
+        };
+        if let Some(transport) = disabled {
+            return text(
+                StatusCode::NOT_FOUND,
+                format!("The {transport} transport is not enabled."),
+            );
+        }
+        let token = query_param(parts.uri.query(), "id");
+        if request == Kind::WebSocket {
+            // Without an id the client skipped negotiation.
+            if let Some(token) = &token
+                && let Err(response) = self.adopt_if_elsewhere(token, &identity).await
+            {
+                return response;
+            }
+            return websocket::accept(
+                self,
+                Request::from_parts(parts, body),
+                identity,
+                remote_addr,
+                state,
+            );
+        }
+        let Some(token) = token else {
+            return text(StatusCode::BAD_REQUEST, "Connection ID required");
+        };
+        let user_id = identity.user_id.clone();
+        match request {
+            Kind::ServerSentEvents => {
+                if let Err(response) = self.adopt_if_elsewhere(&token, &identity).await {
+                    return response;
+                }
+                self.server_sent_events(token, identity, remote_addr, state)
+            }
+            Kind::Poll => match self.elsewhere(&token, user_id.as_deref()) {
+                Some((link, node)) => {
+                    let timeout = self.options.long_polling_poll_timeout + Duration::from_secs(5);
+                    forward::forward(&link, node, Forwarded::Poll { token, user_id }, timeout).await
+                }
+                None => self.poll(&token, identity, Some(remote_addr), state).await,
+            },
+            Kind::Send => {
+                let payload = match read_body(body, self.options.max_payload_size).await {
+                    Ok(payload) => payload,
+                    Err(response) => return response,
+                };
+                match self.elsewhere(&token, user_id.as_deref()) {
+                    Some((link, node)) => {
+                        let request = Forwarded::Send {
+                            token,
+                            user_id,
+                            payload,
+                        };
+                        forward::forward(&link, node, request, Duration::from_secs(10)).await
+                    }
+                    None => self.send_payload(&token, user_id.as_deref(), payload).await,
+                }
+            }
+            Kind::Delete => match self.elsewhere(&token, user_id.as_deref()) {
+                Some((link, node)) => {
+                    forward::forward(
+                        &link,
+                        node,
+                        Forwarded::Delete { token, user_id },
+                        Duration::from_secs(10),
+                    )
+                    .await
+                }
+                None => self.delete_token(&token, user_id.as_deref()),
+            },
+            Kind::WebSocket => unreachable!("handled above"),
+        }
+    }
+
+    /// Where a token's connection is, when it is on another node and a
+    /// backplane can reach it.
+    fn elsewhere(&self, token: &str, user_id: Option<&str>) -> Option<(ClusterLink, String)> {
+        let link = self.cluster.as_ref()?;
+        let node = match self.sessions.binding(token, user_id) {
+            Ok(Some(Binding::Moved { node })) | Err(BindError::Moved(node)) => node,
+            Err(BindError::NotFound) => forward::token_node(token)
+                .filter(|node| *node != link.node_id())?
+                .to_owned(),
+            _ => return None,
+        };
+        Some((link.clone(), node))
+    }
+
+    /// Takes over a connection negotiated on another node, whose stream
+    /// (WebSocket, Server-Sent Events) connected here.
+    async fn adopt_if_elsewhere(
+        &self,
+        token: &str,
+        identity: &Identity,
+    ) -> Result<(), Response<Body>> {
+        let user_id = identity.user_id.as_deref();
+        let Some((link, node)) = self.elsewhere(token, user_id) else {
+            return Ok(());
+        };
+        let (connection_id, stateful) =
+            forward::take_over(&link, node.clone(), token, identity).await?;
+        self.sessions.adopt(
+            token,
+            identity.user_id.clone(),
+            connection_id,
+            stateful,
+            node,
+        );
+        Ok(())
     }
 
     /// Binds a transport that cannot resume (SSE, Long Polling) to a session.
@@ -215,14 +308,11 @@ impl HubEndpoint {
 
     fn server_sent_events(
         &self,
-        parts: &Parts,
+        token: String,
         identity: Identity,
         remote_addr: SocketAddr,
         state: &ServerState,
     ) -> Response<Body> {
-        let Some(token) = query_param(parts.uri.query(), "id") else {
-            return text(StatusCode::BAD_REQUEST, "Connection ID required");
-        };
         let (inbound_sender, inbound) = mpsc::channel(INBOUND_CAPACITY);
         let binding = Binding::ServerSentEvents {
             inbound: inbound_sender,
@@ -236,26 +326,24 @@ impl HubEndpoint {
             token: Some(token),
             connection_id,
             identity,
-            remote_addr,
+            remote_addr: Some(remote_addr),
             stateful: false,
         };
         self.start_connection(transport, start, state);
         response
     }
 
-    /// A poll: the first one starts the connection and answers at once.
-    async fn long_poll(
+    /// A poll of the connection of `token` (here): the first one starts the
+    /// connection and answers at once.
+    pub(crate) async fn poll(
         &self,
-        parts: &Parts,
+        token: &str,
         identity: Identity,
-        remote_addr: SocketAddr,
+        remote_addr: Option<SocketAddr>,
         state: &ServerState,
     ) -> Response<Body> {
-        let Some(token) = query_param(parts.uri.query(), "id") else {
-            return text(StatusCode::BAD_REQUEST, "Connection ID required");
-        };
         let user_id = identity.user_id.as_deref();
-        match self.sessions.binding(&token, user_id) {
+        match self.sessions.binding(token, user_id) {
             Err(error) => bind_error_response(error),
             Ok(Some(Binding::LongPolling { channel, .. })) => {
                 let result =
@@ -263,7 +351,7 @@ impl HubEndpoint {
                         .await;
                 if result.status() == StatusCode::NO_CONTENT && channel.is_over() {
                     // The connection is over: later requests get 404.
-                    self.sessions.remove(&token);
+                    self.sessions.remove(token);
                 }
                 result
             }
@@ -276,7 +364,7 @@ impl HubEndpoint {
                     inbound: inbound_sender,
                     channel: channel.clone(),
                 };
-                let connection_id = match self.bind_new(&token, user_id, binding) {
+                let connection_id = match self.bind_new(token, user_id, binding) {
                     Ok(connection_id) => connection_id,
                     Err(error) => return bind_error_response(error),
                 };
@@ -286,7 +374,7 @@ impl HubEndpoint {
                     disconnect_timeout: self.options.disconnect_timeout,
                 };
                 let start = ConnectionStart {
-                    token: Some(token),
+                    token: Some(token.to_owned()),
                     connection_id,
                     identity,
                     remote_addr,
@@ -302,30 +390,17 @@ impl HubEndpoint {
         }
     }
 
-    /// A POST of messages (Server-Sent Events and Long Polling).
-    async fn send(&self, parts: &Parts, body: Incoming, identity: Identity) -> Response<Body> {
-        let Some(token) = query_param(parts.uri.query(), "id") else {
-            return text(StatusCode::BAD_REQUEST, "Connection ID required");
-        };
-        let inbound = match self.sessions.inbound(&token, identity.user_id.as_deref()) {
+    /// Messages POSTed to the connection of `token` (here; Server-Sent Events
+    /// and Long Polling).
+    pub(crate) async fn send_payload(
+        &self,
+        token: &str,
+        user_id: Option<&str>,
+        payload: Bytes,
+    ) -> Response<Body> {
+        let inbound = match self.sessions.inbound(token, user_id) {
             Ok(inbound) => inbound,
             Err(error) => return bind_error_response(error),
-        };
-        let limit = self.options.max_payload_size;
-        let payload = match Limited::new(body, limit).collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(error) if error.is::<http_body_util::LengthLimitError>() => {
-                return text(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("The request body exceeds the limit of {limit} bytes."),
-                );
-            }
-            Err(error) => {
-                return text(
-                    StatusCode::BAD_REQUEST,
-                    format!("Failed to read the request body: {error}"),
-                );
-            }
         };
         if payload.is_empty() {
             return empty(StatusCode::OK);
@@ -337,11 +412,8 @@ impl HubEndpoint {
     }
 
     /// DELETE ends a long-polling connection (202); other transports get 400.
-    fn delete(&self, parts: &Parts, identity: Identity) -> Response<Body> {
-        let Some(token) = query_param(parts.uri.query(), "id") else {
-            return text(StatusCode::BAD_REQUEST, "Connection ID required");
-        };
-        match self.sessions.binding(&token, identity.user_id.as_deref()) {
+    pub(crate) fn delete_token(&self, token: &str, user_id: Option<&str>) -> Response<Body> {
+        match self.sessions.binding(token, user_id) {
             Err(error) => bind_error_response(error),
             Ok(Some(Binding::LongPolling { channel, .. })) => {
                 channel.delete();
@@ -352,6 +424,31 @@ impl HubEndpoint {
                 "Cannot terminate this connection using the DELETE endpoint.",
             ),
         }
+    }
+}
+
+/// What a request to the connection path asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    WebSocket,
+    ServerSentEvents,
+    Poll,
+    Send,
+    Delete,
+}
+
+/// A POST body, up to `limit` bytes (413 beyond).
+async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, Response<Body>> {
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => Err(text(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("The request body exceeds the limit of {limit} bytes."),
+        )),
+        Err(error) => Err(text(
+            StatusCode::BAD_REQUEST,
+            format!("Failed to read the request body: {error}"),
+        )),
     }
 }
 
@@ -366,15 +463,19 @@ pub(crate) fn run_connection<T: Transport>(
     let info = ConnectionInfo {
         connection_id: start.connection_id,
         identity: start.identity,
-        remote_addr: Some(start.remote_addr),
+        remote_addr: start.remote_addr,
         shutdown: state.shutdown.clone(),
         stateful_reconnect: start.stateful,
     };
     let token = start.token;
     async move {
+        let cluster = hub.context().cluster();
         hub.serve_connection(transport, info).await;
-        if let Some(token) = token {
-            sessions.end(&token);
+        if let Some(token) = token
+            && let Some(origin) = sessions.end(&token)
+            && let Some(link) = cluster
+        {
+            forward::report_end(link, origin, token);
         }
     }
 }
@@ -395,6 +496,8 @@ pub(crate) fn bind_error_response(error: BindError) -> Response<Body> {
         BindError::OtherTransport | BindError::NotStarted => StatusCode::BAD_REQUEST,
         BindError::WrongUser => StatusCode::FORBIDDEN,
         BindError::WebSocketSend => StatusCode::METHOD_NOT_ALLOWED,
+        // Only when no backplane could forward the request.
+        BindError::Moved(_) => StatusCode::NOT_FOUND,
     };
     text(status, error.to_string())
 }

@@ -56,7 +56,10 @@ pub(crate) enum Forwarded {
 /// The answer of the node that has the connection.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum Answer {
-    TakenOver { connection_id: String, stateful: bool },
+    TakenOver {
+        connection_id: String,
+        stateful: bool,
+    },
     /// The connection is on this other node now.
     Moved { node: String },
     /// The HTTP response to give.
@@ -69,7 +72,10 @@ pub(crate) enum Answer {
 
 /// The node named by a connection token, if the token names one.
 pub(crate) fn token_node(token: &str) -> Option<&str> {
-    token.rsplit_once('.').map(|(_, node)| node).filter(|node| !node.is_empty())
+    token
+        .rsplit_once('.')
+        .map(|(_, node)| node)
+        .filter(|node| !node.is_empty())
 }
 
 fn encode<T: Serialize>(value: &T) -> Bytes {
@@ -83,14 +89,27 @@ fn unreachable(error: impl std::fmt::Display) -> Response<Body> {
     )
 }
 
-async fn ask(link: &ClusterLink, node: &str, request: &Forwarded, timeout: Duration) -> Result<Answer, Response<Body>> {
-    let reply = link.request(node, encode(request), timeout).await.map_err(unreachable)?;
+async fn ask(
+    link: &ClusterLink,
+    node: &str,
+    request: &Forwarded,
+    timeout: Duration,
+) -> Result<Answer, Response<Body>> {
+    let reply = link
+        .request(node, encode(request), timeout)
+        .await
+        .map_err(unreachable)?;
     rmp_serde::from_slice(&reply).map_err(unreachable)
 }
 
 /// Forwards a poll, send or delete to `node` (following moves) and returns
 /// its response.
-pub(crate) async fn forward(link: &ClusterLink, mut node: String, request: Forwarded, timeout: Duration) -> Response<Body> {
+pub(crate) async fn forward(
+    link: &ClusterLink,
+    mut node: String,
+    request: Forwarded,
+    timeout: Duration,
+) -> Response<Body> {
     for _ in 0..MAX_HOPS {
         match ask(link, &node, &request, timeout).await {
             Err(response) => return response,
@@ -111,7 +130,10 @@ pub(crate) async fn forward(link: &ClusterLink, mut node: String, request: Forwa
             Ok(Answer::TakenOver { .. }) => break,
         }
     }
-    text(StatusCode::BAD_GATEWAY, "The connection could not be located.")
+    text(
+        StatusCode::BAD_GATEWAY,
+        "The connection could not be located.",
+    )
 }
 
 /// Asks `node` (following moves) to hand a negotiated connection over to this node.
@@ -139,18 +161,26 @@ pub(crate) async fn take_over(
             }
         }
     }
-    Err(text(StatusCode::BAD_GATEWAY, "The connection could not be located."))
+    Err(text(
+        StatusCode::BAD_GATEWAY,
+        "The connection could not be located.",
+    ))
 }
 
 /// Tells the node that negotiated a connection this node took over that it ended.
 pub(crate) fn report_end(link: ClusterLink, node: String, token: String) {
     tokio::spawn(async move {
-        let _ = link.request(&node, encode(&Forwarded::Ended { token }), REQUEST_TIMEOUT).await;
+        let _ = link
+            .request(&node, encode(&Forwarded::Ended { token }), REQUEST_TIMEOUT)
+            .await;
     });
 }
 
 /// Answers other nodes' forwarded requests for this endpoint's connections.
-pub(crate) fn handler(endpoint: Arc<HubEndpoint>, state: ServerState) -> hub_core::cluster::TransportHandler {
+pub(crate) fn handler(
+    endpoint: Arc<HubEndpoint>,
+    state: ServerState,
+) -> hub_core::cluster::TransportHandler {
     Arc::new(move |request: Bytes| {
         let endpoint = endpoint.clone();
         let state = state.clone();
@@ -171,7 +201,11 @@ pub(crate) fn handler(endpoint: Arc<HubEndpoint>, state: ServerState) -> hub_cor
 async fn answer(endpoint: &HubEndpoint, request: Forwarded, state: &ServerState) -> Answer {
     let sessions = &endpoint.sessions;
     let response = match request {
-        Forwarded::TakeOver { token, user_id, node } => {
+        Forwarded::TakeOver {
+            token,
+            user_id,
+            node,
+        } => {
             return match sessions.take_over(&token, user_id.as_deref(), &node) {
                 Ok((connection_id, stateful)) => Answer::TakenOver {
                     connection_id: connection_id.to_string(),
@@ -195,11 +229,17 @@ async fn answer(endpoint: &HubEndpoint, request: Forwarded, state: &ServerState)
             };
             endpoint.poll(&token, identity, None, state).await
         }
-        Forwarded::Send { token, user_id, payload } => {
+        Forwarded::Send {
+            token,
+            user_id,
+            payload,
+        } => {
             if let Some(node) = moved(endpoint, &token, user_id.as_deref()) {
                 return Answer::Moved { node };
             }
-            endpoint.send_payload(&token, user_id.as_deref(), payload).await
+            endpoint
+                .send_payload(&token, user_id.as_deref(), payload)
+                .await
         }
         Forwarded::Delete { token, user_id } => {
             if let Some(node) = moved(endpoint, &token, user_id.as_deref()) {
@@ -213,7 +253,9 @@ async fn answer(endpoint: &HubEndpoint, request: Forwarded, state: &ServerState)
 
 fn moved(endpoint: &HubEndpoint, token: &str, user_id: Option<&str>) -> Option<String> {
     match endpoint.sessions.binding(token, user_id) {
-        Ok(Some(crate::sessions::Binding::Moved { node })) | Err(BindError::Moved(node)) => Some(node),
+        Ok(Some(crate::sessions::Binding::Moved { node })) | Err(BindError::Moved(node)) => {
+            Some(node)
+        }
         _ => None,
     }
 }

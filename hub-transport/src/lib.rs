@@ -39,6 +39,7 @@
 mod auth;
 mod cors;
 mod endpoint;
+mod forward;
 mod http_util;
 mod long_polling;
 mod negotiate;

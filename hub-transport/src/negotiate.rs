@@ -63,7 +63,8 @@ pub(crate) fn negotiate(
     let stateful = endpoint.options.allow_stateful_reconnects
         && query_param(query, "useStatefulReconnect")
             .is_some_and(|value| value.eq_ignore_ascii_case("true"));
-    let (token, connection_id) = endpoint.sessions.create(user_id, stateful);
+    let node = endpoint.cluster.as_ref().map(|link| link.node_id());
+    let (token, connection_id) = endpoint.sessions.create(user_id, stateful, node);
     let available_transports = endpoint
         .transports()
         .into_iter()

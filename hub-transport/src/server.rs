@@ -98,6 +98,7 @@ impl ServerBuilder {
             sessions: Arc::default(),
             authenticator: None,
             cors: None,
+            cluster: None,
         });
         self
     }
@@ -151,9 +152,16 @@ impl ServerBuilder {
             .map(|mut endpoint| {
                 endpoint.authenticator = authenticator.clone();
                 endpoint.cors = cors.clone();
+                endpoint.cluster = endpoint.hub.context().cluster();
                 Arc::new(endpoint)
             })
-            .collect();
+            .collect::<Vec<_>>();
+        // Other nodes forward requests for connections that live here.
+        for endpoint in &endpoints {
+            if let Some(link) = &endpoint.cluster {
+                link.set_handler(crate::forward::handler(endpoint.clone(), state.clone()));
+            }
+        }
         Ok(Server {
             listener,
             local_addr,

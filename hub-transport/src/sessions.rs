@@ -14,6 +14,10 @@ use tokio::time::Instant;
 use crate::long_polling::LongPollChannel;
 use crate::websocket::Socket;
 
+/// How long a session handed over to another node is remembered at most (the
+/// other node normally reports the end of the connection sooner).
+const MOVED_EXPIRY: Duration = Duration::from_secs(24 * 3600);
+
 /// The transports, by their negotiate names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TransportKind {
@@ -46,6 +50,10 @@ pub(crate) enum Binding {
         inbound: mpsc::Sender<Bytes>,
         channel: Arc<LongPollChannel>,
     },
+    /// Another node took the connection over (its transport connected there).
+    Moved {
+        node: String,
+    },
 }
 
 impl Binding {
@@ -53,7 +61,7 @@ impl Binding {
         match self {
             Binding::WebSocket { .. } => TransportKind::WebSockets,
             Binding::ServerSentEvents { .. } => TransportKind::ServerSentEvents,
-            Binding::LongPolling { .. } => TransportKind::LongPolling,
+            Binding::LongPolling { .. } | Binding::Moved { .. } => TransportKind::LongPolling,
         }
     }
 }
@@ -80,12 +88,14 @@ struct Session {
     /// Whether negotiate granted stateful reconnect.
     stateful: bool,
     binding: Option<Binding>,
+    /// The node that negotiated the connection, when this one took it over.
+    origin: Option<String>,
     /// When its connection ended (a long-polling session lingers to answer 204).
     ended: Option<Instant>,
 }
 
 /// Why a request cannot use a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum BindError {
     /// No session with that token (never negotiated, expired or ended): 404.
     #[error("No Connection with that ID")]
@@ -105,6 +115,9 @@ pub(crate) enum BindError {
     /// POST on a WebSocket connection: 405.
     #[error("POST requests are not allowed for WebSocket connections.")]
     WebSocketSend,
+    /// The connection lives on another node now.
+    #[error("The connection moved to node {0}.")]
+    Moved(String),
 }
 
 /// The sessions of one hub endpoint.
@@ -119,8 +132,18 @@ impl Sessions {
     }
 
     /// Creates a session; returns its secret token and public connection id.
-    pub(crate) fn create(&self, user_id: Option<String>, stateful: bool) -> (String, ConnectionId) {
-        let token = random_id();
+    /// Tokens end with `.{node}` when `node` is given (a node of a cluster),
+    /// so that any node can tell where the connection was negotiated.
+    pub(crate) fn create(
+        &self,
+        user_id: Option<String>,
+        stateful: bool,
+        node: Option<&str>,
+    ) -> (String, ConnectionId) {
+        let token = match node {
+            Some(node) => format!("{}.{node}", random_id()),
+            None => random_id(),
+        };
         let connection_id = ConnectionId::random();
         self.lock().insert(
             token.clone(),
@@ -130,6 +153,7 @@ impl Sessions {
                 created: Instant::now(),
                 stateful,
                 binding: None,
+                origin: None,
                 ended: None,
             },
         );
@@ -160,6 +184,7 @@ impl Sessions {
     ) -> Result<Bound, BindError> {
         self.with_session(token, user_id, |session| match &session.binding {
             _ if session.ended.is_some() => Err(BindError::NotFound),
+            Some(Binding::Moved { node }) => Err(BindError::Moved(node.clone())),
             None => {
                 session.binding = Some(binding);
                 Ok(Bound::New {
@@ -193,23 +218,81 @@ impl Sessions {
         match self.binding(token, user_id)? {
             None => Err(BindError::NotStarted),
             Some(Binding::WebSocket { .. }) => Err(BindError::WebSocketSend),
+            Some(Binding::Moved { node }) => Err(BindError::Moved(node)),
             Some(Binding::ServerSentEvents { inbound } | Binding::LongPolling { inbound, .. }) => {
                 Ok(inbound)
             }
         }
     }
 
+    /// Hands a negotiated connection over to `node`, whose transport just
+    /// connected: returns its connection id and whether it is stateful.
+    pub(crate) fn take_over(
+        &self,
+        token: &str,
+        user_id: Option<&str>,
+        node: &str,
+    ) -> Result<(ConnectionId, bool), BindError> {
+        self.with_session(token, user_id, |session| match &session.binding {
+            _ if session.ended.is_some() => Err(BindError::NotFound),
+            None => {
+                session.binding = Some(Binding::Moved {
+                    node: node.to_owned(),
+                });
+                Ok((session.connection_id.clone(), session.stateful))
+            }
+            Some(Binding::Moved { node }) => Err(BindError::Moved(node.clone())),
+            Some(_) => Err(BindError::OtherTransport),
+        })
+    }
+
+    /// Adopts a connection negotiated on the node `origin` (see [`Sessions::take_over`]).
+    pub(crate) fn adopt(
+        &self,
+        token: &str,
+        user_id: Option<String>,
+        connection_id: ConnectionId,
+        stateful: bool,
+        origin: String,
+    ) {
+        self.lock().insert(
+            token.to_owned(),
+            Session {
+                connection_id,
+                user_id,
+                created: Instant::now(),
+                stateful,
+                binding: None,
+                origin: Some(origin),
+                ended: None,
+            },
+        );
+    }
+
+    /// Forgets a session handed over to another node, whose connection ended.
+    pub(crate) fn forget_moved(&self, token: &str) {
+        let mut sessions = self.lock();
+        if matches!(
+            sessions
+                .get(token)
+                .and_then(|session| session.binding.as_ref()),
+            Some(Binding::Moved { .. })
+        ) {
+            sessions.remove(token);
+        }
+    }
+
     /// Marks a session's connection as ended. Long-polling sessions linger
     /// (so the next poll answers 204) until [`Sessions::remove`] or the reaper.
-    pub(crate) fn end(&self, token: &str) {
+    /// Returns the node that negotiated the connection, if this one took it over.
+    pub(crate) fn end(&self, token: &str) -> Option<String> {
         let mut sessions = self.lock();
         match sessions.get_mut(token) {
             Some(session) if matches!(session.binding, Some(Binding::LongPolling { .. })) => {
                 session.ended = Some(Instant::now());
+                session.origin.clone()
             }
-            _ => {
-                sessions.remove(token);
-            }
+            _ => sessions.remove(token).and_then(|session| session.origin),
         }
     }
 
@@ -235,6 +318,9 @@ impl Sessions {
         sessions.retain(|_, session| match (&session.binding, session.ended) {
             (_, Some(ended)) => now - ended < timeout,
             (None, None) => now - session.created < timeout,
+            // Forwarding to the node that took a connection over lasts until
+            // that node reports its end, or this long at most.
+            (Some(Binding::Moved { .. }), None) => now - session.created < MOVED_EXPIRY,
             (Some(_), None) => true,
         });
         before - sessions.len()
@@ -254,7 +340,7 @@ mod tests {
     #[test]
     fn tokens_are_secret_and_bind_once() {
         let sessions = Sessions::default();
-        let (token, id) = sessions.create(Some("alice".into()), false);
+        let (token, id) = sessions.create(Some("alice".into()), false, None);
         assert_ne!(token, id.as_str());
         let (resume, _resumed) = mpsc::channel(1);
         let bind = |token: &str, user| {
@@ -300,7 +386,7 @@ mod tests {
     #[test]
     fn stateful_sessions_take_a_second_socket_as_a_resumption() {
         let sessions = Sessions::default();
-        let (token, _) = sessions.create(None, true);
+        let (token, _) = sessions.create(None, true, None);
         let (resume, _resumed) = mpsc::channel(1);
         let binding = || Binding::WebSocket {
             resume: resume.clone(),
@@ -318,8 +404,8 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn unused_and_ended_sessions_expire() {
         let sessions = Sessions::default();
-        let (used, _) = sessions.create(None, false);
-        sessions.create(None, false);
+        let (used, _) = sessions.create(None, false, None);
+        sessions.create(None, false, None);
         let (resume, _resumed) = mpsc::channel(1);
         sessions
             .bind(&used, None, Binding::WebSocket { resume })

@@ -131,7 +131,7 @@ pub(crate) fn accept(
                 token,
                 connection_id,
                 identity,
-                remote_addr,
+                remote_addr: Some(remote_addr),
                 stateful,
             };
             let sessions = endpoint.sessions.clone();

@@ -8,6 +8,26 @@ use std::net::SocketAddr;
 pub struct Args {
     /// `--addr HOST:PORT` (default `127.0.0.1:5000`; port 0 picks a free port).
     pub addr: SocketAddr,
+    /// `--redis redis://HOST:PORT`: join the other processes serving the hub
+    /// through this Redis.
+    pub redis: Option<String>,
+}
+
+impl Args {
+    /// Joins the Redis backplane given with `--redis` (if any) as the hub
+    /// `name`; exits with a clear message when Redis cannot be reached.
+    pub async fn join_backplane(&self, hub: hub_core::Hub, name: &str) -> hub_core::Hub {
+        let Some(url) = &self.redis else {
+            return hub;
+        };
+        match hub_redis::RedisBackplane::connect(url, name).await {
+            Ok(backplane) => hub.with_backplane(backplane),
+            Err(error) => {
+                eprintln!("error: {error}");
+                std::process::exit(1);
+            }
+        }
+    }
 }
 
 /// Parses `std::env::args()`, exiting with a usage message on bad input.
@@ -15,7 +35,9 @@ pub fn parse(program: &str) -> Args {
     match parse_from(std::env::args().skip(1)) {
         Ok(args) => args,
         Err(error) => {
-            eprintln!("{program}: {error}\nusage: {program} [--addr HOST:PORT]");
+            eprintln!(
+                "{program}: {error}\nusage: {program} [--addr HOST:PORT] [--redis redis://HOST:PORT]"
+            );
             std::process::exit(2);
         }
     }
@@ -24,6 +46,7 @@ pub fn parse(program: &str) -> Args {
 fn parse_from(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut parsed = Args {
         addr: SocketAddr::from(([127, 0, 0, 1], 5000)),
+        redis: None,
     };
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -33,6 +56,7 @@ fn parse_from(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                     .parse()
                     .map_err(|_| format!("--addr: `{value}` is not HOST:PORT"))?;
             }
+            "--redis" => parsed.redis = Some(args.next().ok_or("--redis needs a URL")?),
             "-h" | "--help" => return Err("help".into()),
             other => return Err(format!("unknown argument `{other}`")),
         }
@@ -72,5 +96,7 @@ mod tests {
         assert!(parse(&["--addr"]).is_err());
         assert!(parse(&["--addr", "nope"]).is_err());
         assert!(parse(&["--bogus"]).is_err());
+        let args = parse(&["--redis", "redis://127.0.0.1:6379"]).unwrap();
+        assert_eq!(args.redis.as_deref(), Some("redis://127.0.0.1:6379"));
     }
 }

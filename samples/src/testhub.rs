@@ -192,6 +192,33 @@ pub trait Test {
     async fn admin_by_role(&self) -> String;
     /// The caller's claims, as name/value pairs.
     async fn get_claims(&self, ctx: &HubCtx) -> Vec<(String, String)>;
+    /// Asks any connection (on any node) `Answer(question)` and returns its reply.
+    async fn ask_connection(
+        &self,
+        ctx: &HubCtx,
+        connection_id: String,
+        question: String,
+    ) -> HubResult<String>;
+    /// The connections in a group, on every node, sorted.
+    async fn group_members(&self, ctx: &HubCtx, group: String) -> Vec<String>;
+    /// The groups of a connection (on any node), sorted.
+    async fn groups_of(&self, ctx: &HubCtx, connection_id: String) -> Vec<String>;
+    /// The connections of a user, on every node, sorted.
+    async fn user_connections(&self, ctx: &HubCtx, user_id: String) -> Vec<String>;
+    /// Whether a user is connected to any node.
+    async fn is_user_online(&self, ctx: &HubCtx, user_id: String) -> bool;
+    /// This node's id in a cluster, or null.
+    async fn node_id(&self, ctx: &HubCtx) -> Option<String>;
+    /// This node's backplane counters (`{published, lost, received}`), or null.
+    async fn get_cluster_stats(&self, ctx: &HubCtx) -> Option<ClusterCounters>;
+}
+
+/// Backplane counters of one node.
+#[derive(Debug, Serialize)]
+pub struct ClusterCounters {
+    published: u64,
+    lost: u64,
+    received: u64,
 }
 
 /// The test hub implementation.
@@ -485,6 +512,57 @@ impl Test for TestHub {
     async fn get_claims(&self, ctx: &HubCtx) -> Vec<(String, String)> {
         ctx.claims().to_vec()
     }
+
+    async fn ask_connection(
+        &self,
+        ctx: &HubCtx,
+        connection_id: String,
+        question: String,
+    ) -> HubResult<String> {
+        ctx.clients().client(connection_id).answer(question).await
+    }
+
+    async fn group_members(&self, ctx: &HubCtx, group: String) -> Vec<String> {
+        ctx.groups()
+            .members(&group)
+            .await
+            .into_iter()
+            .map(|id| id.to_string())
+            .collect()
+    }
+
+    async fn groups_of(&self, ctx: &HubCtx, connection_id: String) -> Vec<String> {
+        ctx.groups().of_connection(&connection_id).await
+    }
+
+    async fn user_connections(&self, ctx: &HubCtx, user_id: String) -> Vec<String> {
+        ctx.users()
+            .connections(&user_id)
+            .await
+            .into_iter()
+            .map(|id| id.to_string())
+            .collect()
+    }
+
+    async fn is_user_online(&self, ctx: &HubCtx, user_id: String) -> bool {
+        ctx.users().is_online(&user_id).await
+    }
+
+    async fn node_id(&self, ctx: &HubCtx) -> Option<String> {
+        ctx.hub_context()
+            .cluster()
+            .map(|link| link.node_id().to_owned())
+    }
+
+    async fn get_cluster_stats(&self, ctx: &HubCtx) -> Option<ClusterCounters> {
+        ctx.hub_context()
+            .cluster_stats()
+            .map(|stats| ClusterCounters {
+                published: stats.published,
+                lost: stats.lost,
+                received: stats.received,
+            })
+    }
 }
 
 /// Rejects `AdminOnly` for everyone but the user `admin`: the hub filter the
@@ -522,6 +600,17 @@ pub fn token_is_user_id() -> Authenticator {
         };
         std::future::ready(Ok(hub_core::Identity { user_id, claims }))
     })
+}
+
+/// The `testhub` binary: `--addr HOST:PORT`, `--redis redis://HOST:PORT`;
+/// prints `listening on http://HOST:PORT` once it accepts connections.
+pub async fn main() -> std::io::Result<()> {
+    crate::cli::init_logging();
+    let args = crate::cli::parse("testhub");
+    let hub = args.join_backplane(hub(), "test").await;
+    let server = server(hub).bind(args.addr).await?;
+    crate::cli::announce(server.local_addr());
+    server.run_until_signal().await
 }
 
 /// The endpoint options of the test hub: every transport on, stateful

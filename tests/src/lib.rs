@@ -2,6 +2,7 @@
 //! Node.js script with the official SignalR client against it.
 
 pub mod http;
+pub mod processes;
 pub mod proxy;
 pub mod raw_http;
 pub mod raw_ws;
@@ -107,6 +108,59 @@ pub async fn node_test(script: &str, env: &[(&str, &str)]) {
         output.status.success(),
         "node --test {script} failed ({})\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}",
         output.status
+    );
+}
+
+/// Runs `node tests/js/<script>` (a node:test file run directly, so that it
+/// owns its stdin and stdout) and answers its requests: each line the script
+/// prints that starts with `@` is passed to `answer`, which does what it asks
+/// (stop a server, ...) and returns the line to write back to the script's
+/// stdin. Fails the test unless every Node test passes.
+pub async fn node_test_interactive<F, Fut>(script: &str, env: &[(&str, &str)], mut answer: F)
+where
+    F: FnMut(String) -> Fut,
+    Fut: std::future::Future<Output = String>,
+{
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    require_node_modules();
+    let path = repo_root().join("tests/js").join(script);
+    let mut child = Command::new("node")
+        .arg("--test-reporter=spec")
+        .arg(&path)
+        .current_dir(repo_root())
+        .kill_on_drop(true)
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run node (is Node.js installed?)");
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let mut lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
+    let stderr = child.stderr.take().expect("piped stderr");
+    let stderr = tokio::spawn(async move {
+        let mut text = String::new();
+        let _ =
+            tokio::io::AsyncReadExt::read_to_string(&mut BufReader::new(stderr), &mut text).await;
+        text
+    });
+    let mut output = String::new();
+    while let Some(line) = lines.next_line().await.expect("read node's stdout") {
+        if let Some(request) = line.strip_prefix('@') {
+            let reply = answer(request.to_owned()).await;
+            stdin
+                .write_all(format!("{reply}\n").as_bytes())
+                .await
+                .expect("answer node");
+        }
+        output.push_str(&line);
+        output.push('\n');
+    }
+    let status = child.wait().await.expect("node exits");
+    let stderr = stderr.await.unwrap_or_default();
+    assert!(
+        status.success(),
+        "node --test {script} failed ({status})\n--- stdout ---\n{output}\n--- stderr ---\n{stderr}"
     );
 }
 

@@ -1,8 +1,8 @@
 //! Scale-out on Redis: two `testhub` processes and a real `redis-server`,
 //! driven by the official client.
 
-use tests::{node_test, node_test_interactive};
 use tests::processes::{RedisServer, TestHubProcess};
+use tests::{node_test, node_test_interactive};
 
 const TESTHUB: &str = env!("CARGO_BIN_EXE_testhub-process");
 
@@ -34,7 +34,10 @@ async fn nodes_survive_a_redis_outage_and_reconnect() {
         ("NODE1_URL", node1.hub_url()),
         ("NODE2_URL", node2.hub_url()),
     ];
-    let env: Vec<(&str, &str)> = env.iter().map(|(key, value)| (*key, value.as_str())).collect();
+    let env: Vec<(&str, &str)> = env
+        .iter()
+        .map(|(key, value)| (*key, value.as_str()))
+        .collect();
     let redis = std::sync::Arc::new(tokio::sync::Mutex::new(&mut redis));
     node_test_interactive("scaleout-fault.test.mjs", &env, |request| {
         let redis = redis.clone();

@@ -17,10 +17,19 @@ pub(super) struct Envelope {
 #[derive(Debug, Serialize, Deserialize)]
 pub(super) enum Body {
     /// Deliver a message to the local connections `target` names.
-    Send { target: Target, frames: Frames },
+    Send {
+        target: Target,
+        frames: Frames,
+    },
     /// A request; every addressed node answers with a `Reply` of the same id.
-    Request { id: u64, request: Request },
-    Reply { id: u64, reply: Reply },
+    Request {
+        id: u64,
+        request: Request,
+    },
+    Reply {
+        id: u64,
+        reply: Reply,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]

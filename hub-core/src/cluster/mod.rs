@@ -23,8 +23,8 @@ use std::pin::Pin;
 
 use bytes::Bytes;
 
-pub use node::{ClusterStats, TransportHandler};
 pub(crate) use node::{Cluster, GroupOp, Query};
+pub use node::{ClusterStats, TransportHandler};
 
 /// Why the backplane could not do something.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -125,14 +125,22 @@ impl Cluster {
             body,
         };
         let bytes = envelope::encode(&envelope);
-        if self.outgoing.try_send((to.map(str::to_owned), bytes)).is_err() {
+        if self
+            .outgoing
+            .try_send((to.map(str::to_owned), bytes))
+            .is_err()
+        {
             let lost = self.counters.lost.fetch_add(1, Ordering::Relaxed) + 1;
             tracing::warn!(lost, "backplane queue full: message lost for other nodes");
         }
     }
 
     /// Sends a message to the connections of `target` on the other nodes.
-    pub(crate) fn publish_send(&self, target: Target, message: &SerializedMessage<'_>) -> Result<(), crate::protocol::EncodeError> {
+    pub(crate) fn publish_send(
+        &self,
+        target: Target,
+        message: &SerializedMessage<'_>,
+    ) -> Result<(), crate::protocol::EncodeError> {
         let frames = message.frames()?;
         self.enqueue(None, Body::Send { target, frames });
         Ok(())
@@ -174,7 +182,10 @@ impl Cluster {
     async fn ask_node(&self, node: &str, request: Request, timeout: Duration) -> Option<Reply> {
         let (id, mut replies) = self.register();
         self.enqueue(Some(node), Body::Request { id, request });
-        let reply = tokio::time::timeout(timeout, replies.recv()).await.ok().flatten();
+        let reply = tokio::time::timeout(timeout, replies.recv())
+            .await
+            .ok()
+            .flatten();
         self.unregister(id);
         reply.map(|(_, reply)| reply)
     }
@@ -190,7 +201,9 @@ impl Cluster {
         self.lock_waiting().remove(&id);
     }
 
-    fn lock_waiting(&self) -> std::sync::MutexGuard<'_, HashMap<u64, mpsc::UnboundedSender<(String, Reply)>>> {
+    fn lock_waiting(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<u64, mpsc::UnboundedSender<(String, Reply)>>> {
         self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -203,7 +216,9 @@ impl Cluster {
             group: group.to_owned(),
         };
         let replies = self
-            .ask_all(request, Duration::from_secs(5), |reply| matches!(reply, Reply::Done))
+            .ask_all(request, Duration::from_secs(5), |reply| {
+                matches!(reply, Reply::Done)
+            })
             .await;
         replies.iter().any(|reply| matches!(reply, Reply::Done))
     }
@@ -236,21 +251,30 @@ impl Cluster {
     }
 
     /// Closes a connection of another node; false if no node has it.
-    pub(crate) async fn abort(&self, connection_id: &str, error: Option<String>, allow_reconnect: bool) -> bool {
+    pub(crate) async fn abort(
+        &self,
+        connection_id: &str,
+        error: Option<String>,
+        allow_reconnect: bool,
+    ) -> bool {
         let request = Request::Abort {
             connection_id: connection_id.to_owned(),
             error,
             allow_reconnect,
         };
         let replies = self
-            .ask_all(request, Duration::from_secs(5), |reply| matches!(reply, Reply::Done))
+            .ask_all(request, Duration::from_secs(5), |reply| {
+                matches!(reply, Reply::Done)
+            })
             .await;
         replies.iter().any(|reply| matches!(reply, Reply::Done))
     }
 
     /// The union of every node's answer to `query`.
     pub(crate) async fn query(&self, query: Query) -> Vec<String> {
-        let replies = self.ask_all(Request::Query(query), Duration::from_secs(5), |_| false).await;
+        let replies = self
+            .ask_all(Request::Query(query), Duration::from_secs(5), |_| false)
+            .await;
         let mut names: Vec<String> = replies
             .into_iter()
             .flat_map(|reply| match reply {
@@ -264,11 +288,23 @@ impl Cluster {
     }
 
     /// Sends a transport's request to `node` and waits for its answer.
-    pub(crate) async fn transport_request(&self, node: &str, request: Bytes, timeout: Duration) -> Result<Bytes, BackplaneError> {
-        match self.ask_node(node, Request::Transport(request), timeout).await {
+    pub(crate) async fn transport_request(
+        &self,
+        node: &str,
+        request: Bytes,
+        timeout: Duration,
+    ) -> Result<Bytes, BackplaneError> {
+        match self
+            .ask_node(node, Request::Transport(request), timeout)
+            .await
+        {
             Some(Reply::Transport(reply)) => Ok(reply),
-            Some(_) => Err(BackplaneError(format!("node {node} does not serve this hub's transports"))),
-            None => Err(BackplaneError(format!("node {node} did not answer in {timeout:?}"))),
+            Some(_) => Err(BackplaneError(format!(
+                "node {node} does not serve this hub's transports"
+            ))),
+            None => Err(BackplaneError(format!(
+                "node {node} did not answer in {timeout:?}"
+            ))),
         }
     }
 
@@ -330,7 +366,10 @@ impl Cluster {
             } => {
                 let reply = match registry.get(&connection_id) {
                     Some(connection) => {
-                        connection.close(crate::connection::CloseReason::Aborted { error, allow_reconnect });
+                        connection.close(crate::connection::CloseReason::Aborted {
+                            error,
+                            allow_reconnect,
+                        });
                         Reply::Done
                     }
                     None => Reply::NotHere,

@@ -174,6 +174,28 @@ pub(super) fn encode_invocation<A: Serialize + ?Sized>(
     Ok(writer.finish())
 }
 
+/// An Invocation whose `arguments` array is already encoded.
+pub(super) fn encode_invocation_raw(
+    invocation_id: Option<&str>,
+    target: &str,
+    arguments: &[u8],
+) -> Bytes {
+    let mut writer = Writer::new(1, target.len() + arguments.len() + 64);
+    if let Some(id) = invocation_id {
+        writer.plain_field("invocationId", id);
+    }
+    writer.plain_field("target", target);
+    writer.0.extend_from_slice(b",\"arguments\":");
+    writer.0.extend_from_slice(arguments);
+    writer.finish()
+}
+
+pub(super) fn encode_value<T: Serialize + ?Sized>(value: &T) -> Result<Bytes, EncodeError> {
+    serde_json::to_vec(value)
+        .map(Bytes::from)
+        .map_err(|e| EncodeError(e.to_string()))
+}
+
 pub(super) fn encode_completion_result<T: Serialize + ?Sized>(
     invocation_id: &str,
     result: &T,

@@ -110,6 +110,31 @@ impl Protocol {
         }
     }
 
+    /// Encodes a value on its own (no message around it), e.g. a tuple of
+    /// arguments for [`Protocol::encode_invocation_raw`].
+    pub fn encode_value<T: Serialize + ?Sized>(self, value: &T) -> Result<Bytes, EncodeError> {
+        match self {
+            Protocol::Json => json::encode_value(value),
+            Protocol::MessagePack => msgpack::encode_value(value),
+        }
+    }
+
+    /// Encodes an Invocation whose arguments (a sequence) are already encoded
+    /// in this protocol (by [`Protocol::encode_value`]).
+    pub fn encode_invocation_raw(
+        self,
+        invocation_id: Option<&str>,
+        target: &str,
+        arguments: &[u8],
+    ) -> Bytes {
+        match self {
+            Protocol::Json => json::encode_invocation_raw(invocation_id, target, arguments),
+            Protocol::MessagePack => {
+                msgpack::encode_invocation_raw(invocation_id, target, arguments)
+            }
+        }
+    }
+
     /// Encodes a Completion carrying a result value (`null` for void methods).
     pub fn encode_completion_result<T: Serialize + ?Sized>(
         self,
@@ -250,6 +275,12 @@ pub struct DecodeError(String);
 #[error("failed to encode a message: {0}")]
 pub struct EncodeError(String);
 
+impl EncodeError {
+    pub(crate) fn missing(protocol: Protocol) -> Self {
+        Self(format!("no {} encoding was received", protocol.name()))
+    }
+}
+
 /// A parsed hub message; strings and values borrow from the received bytes.
 #[derive(Debug)]
 pub enum HubMessage<'a> {
@@ -331,4 +362,25 @@ pub struct CloseMessage {
     pub error: Option<String>,
     /// Whether the client may reconnect.
     pub allow_reconnect: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_invocations_match_encoded_ones() {
+        for protocol in Protocol::ALL {
+            let arguments = ("question", 42);
+            let direct = protocol
+                .encode_invocation(Some("s1"), "Answer", &arguments)
+                .unwrap();
+            let raw = protocol.encode_value(&arguments).unwrap();
+            assert_eq!(
+                protocol.encode_invocation_raw(Some("s1"), "Answer", &raw),
+                direct,
+                "{protocol:?}"
+            );
+        }
+    }
 }

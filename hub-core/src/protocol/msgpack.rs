@@ -263,6 +263,33 @@ pub(super) fn encode_invocation<A: Serialize + ?Sized>(
     Ok(writer.finish())
 }
 
+/// An Invocation whose arguments array is already encoded.
+pub(super) fn encode_invocation_raw(
+    invocation_id: Option<&str>,
+    target: &str,
+    arguments: &[u8],
+) -> Bytes {
+    let mut writer = Writer::new(6, 1, target.len() + arguments.len() + 32);
+    writer.empty_headers();
+    match invocation_id {
+        Some(id) => writer.str(id),
+        None => writer.nil(),
+    }
+    writer.str(target);
+    writer.0.extend_from_slice(arguments);
+    writer.array(0);
+    writer.finish()
+}
+
+pub(super) fn encode_value<T: Serialize + ?Sized>(value: &T) -> Result<Bytes, EncodeError> {
+    let mut writer = Vec::with_capacity(64);
+    let mut serializer = rmp_serde::Serializer::new(&mut writer).with_struct_map();
+    value
+        .serialize(&mut serializer)
+        .map_err(|e| EncodeError(e.to_string()))?;
+    Ok(Bytes::from(writer))
+}
+
 pub(super) fn encode_completion_result<T: Serialize + ?Sized>(
     invocation_id: &str,
     result: &T,

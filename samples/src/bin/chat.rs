@@ -1,12 +1,12 @@
 //! `chat`: the chat sample. Open `http://127.0.0.1:5000` in two tabs.
+//! With `--redis redis://HOST:PORT`, several chat processes share the room.
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     samples::cli::init_logging();
     let args = samples::cli::parse("chat");
-    let server = samples::chat::server(samples::chat::hub())
-        .bind(args.addr)
-        .await?;
+    let hub = args.join_backplane(samples::chat::hub(), "chat").await;
+    let server = samples::chat::server(hub).bind(args.addr).await?;
     samples::cli::announce(server.local_addr());
     server.run_until_signal().await
 }

@@ -30,7 +30,8 @@ export function hubProtocol() {
  * id; `protocol` replaces the JSON hub protocol (e.g. a RecordingProtocol);
  * `reconnect` is `true` (the default retry delays) or an array of delays for
  * `withAutomaticReconnect`; `keepAliveMs` and `serverTimeoutMs` set the
- * client's Ping interval and server timeout.
+ * client's Ping interval and server timeout; `httpClient` replaces the
+ * client's HTTP client.
  */
 export function build({
   url = HUB_URL,
@@ -41,8 +42,10 @@ export function build({
   reconnect,
   keepAliveMs,
   serverTimeoutMs,
+  httpClient,
 } = {}) {
   const options = {};
+  if (httpClient !== undefined) options.httpClient = httpClient;
   if (token !== undefined) options.accessTokenFactory = () => token;
   if (skipNegotiation) {
     options.skipNegotiation = true;
