@@ -139,7 +139,8 @@ impl Hub {
     /// client result and membership query then spans all of them. Must be
     /// called inside a tokio runtime; a hub joins one backplane, once.
     pub fn with_backplane(self, backplane: impl Backplane) -> Self {
-        let cluster = Cluster::start(Arc::new(backplane), Arc::downgrade(&self.shared));
+        let name = self.shared.dispatch.name();
+        let cluster = Cluster::start(Arc::new(backplane), Arc::downgrade(&self.shared), name);
         if self.shared.cluster.set(cluster).is_err() {
             tracing::warn!("the hub already has a backplane; the new one is ignored");
         }

@@ -54,6 +54,7 @@ mod id;
 mod message;
 mod method;
 mod method_errors;
+pub mod metrics;
 mod options;
 pub mod protocol;
 mod registry;

@@ -12,7 +12,6 @@ use http::{Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Limited};
 use hub_core::protocol::TransferFormat;
 use hub_core::{ClusterLink, ConnectionId, ConnectionInfo, Hub, Identity, Transport};
-use hyper::body::Incoming;
 use tokio::sync::mpsc;
 
 use crate::auth::Authenticator;
@@ -65,6 +64,42 @@ pub(crate) enum Route {
 }
 
 impl HubEndpoint {
+    /// An endpoint for `hub` at `path` (`/chatHub`, or `` when mounted by a router).
+    pub(crate) fn new(path: &str, hub: Hub, options: EndpointOptions) -> Self {
+        let path = path.trim_matches('/');
+        Self {
+            path: if path.is_empty() {
+                String::new()
+            } else {
+                format!("/{path}")
+            },
+            hub,
+            options,
+            sessions: Arc::default(),
+            authenticator: None,
+            cors: None,
+            cluster: None,
+        }
+    }
+
+    /// Puts the endpoint to work: with the server's authentication and CORS,
+    /// answering other nodes' forwarded requests when the hub has a backplane.
+    pub(crate) fn activate(
+        mut self,
+        authenticator: Option<Authenticator>,
+        cors: Option<Cors>,
+        state: &ServerState,
+    ) -> Arc<Self> {
+        self.authenticator = authenticator;
+        self.cors = cors;
+        self.cluster = self.hub.context().cluster();
+        let endpoint = Arc::new(self);
+        if let Some(link) = &endpoint.cluster {
+            link.set_handler(forward::handler(endpoint.clone(), state.clone()));
+        }
+        endpoint
+    }
+
     /// Matches a request path against this endpoint (a trailing slash is ignored).
     pub(crate) fn route(&self, path: &str) -> Option<Route> {
         let path = path.strip_suffix('/').unwrap_or(path);
@@ -102,11 +137,11 @@ impl HubEndpoint {
         .collect()
     }
 
-    pub(crate) async fn handle(
+    pub(crate) async fn handle<B: RequestBody>(
         &self,
         route: Route,
-        request: Request<Incoming>,
-        remote_addr: SocketAddr,
+        request: Request<B>,
+        remote_addr: Option<SocketAddr>,
         state: &ServerState,
     ) -> Response<Body> {
         let (parts, body) = request.into_parts();
@@ -122,13 +157,13 @@ impl HubEndpoint {
         response
     }
 
-    async fn dispatch(
+    async fn dispatch<B: RequestBody>(
         &self,
         route: Route,
         parts: Parts,
-        body: Incoming,
+        body: B,
         websocket: bool,
-        remote_addr: SocketAddr,
+        remote_addr: Option<SocketAddr>,
         state: &ServerState,
     ) -> Response<Body> {
         let identity = match &self.authenticator {
@@ -204,7 +239,7 @@ impl HubEndpoint {
                     let timeout = self.options.long_polling_poll_timeout + Duration::from_secs(5);
                     forward::forward(&link, node, Forwarded::Poll { token, user_id }, timeout).await
                 }
-                None => self.poll(&token, identity, Some(remote_addr), state).await,
+                None => self.poll(&token, identity, remote_addr, state).await,
             },
             Kind::Send => {
                 let payload = match read_body(body, self.options.max_payload_size).await {
@@ -310,7 +345,7 @@ impl HubEndpoint {
         &self,
         token: String,
         identity: Identity,
-        remote_addr: SocketAddr,
+        remote_addr: Option<SocketAddr>,
         state: &ServerState,
     ) -> Response<Body> {
         let (inbound_sender, inbound) = mpsc::channel(INBOUND_CAPACITY);
@@ -326,7 +361,7 @@ impl HubEndpoint {
             token: Some(token),
             connection_id,
             identity,
-            remote_addr: Some(remote_addr),
+            remote_addr,
             stateful: false,
         };
         self.start_connection(transport, start, state);
@@ -427,6 +462,22 @@ impl HubEndpoint {
     }
 }
 
+/// A request body the hub endpoints accept: hyper's, axum's, any
+/// `http_body::Body` of `Bytes`.
+pub trait RequestBody:
+    http_body::Body<Data = Bytes, Error: Into<Box<dyn std::error::Error + Send + Sync>>>
+    + Send
+    + 'static
+{
+}
+
+impl<B> RequestBody for B where
+    B: http_body::Body<Data = Bytes, Error: Into<Box<dyn std::error::Error + Send + Sync>>>
+        + Send
+        + 'static
+{
+}
+
 /// What a request to the connection path asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -438,7 +489,7 @@ enum Kind {
 }
 
 /// A POST body, up to `limit` bytes (413 beyond).
-async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, Response<Body>> {
+async fn read_body<B: RequestBody>(body: B, limit: usize) -> Result<Bytes, Response<Body>> {
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(error) if error.is::<http_body_util::LengthLimitError>() => Err(text(

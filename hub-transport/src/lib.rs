@@ -45,6 +45,7 @@ mod long_polling;
 mod negotiate;
 mod options;
 mod server;
+mod service;
 mod sessions;
 mod shutdown;
 mod sse;
@@ -53,6 +54,9 @@ mod websocket;
 
 pub use auth::{Authenticator, Unauthorized, bearer_token};
 pub use cors::Cors;
+pub use endpoint::RequestBody;
 pub use http_util::Body;
 pub use options::{EndpointOptions, Transports};
 pub use server::{Server, ServerBuilder, ShutdownHandle};
+pub use service::{HubService, HubServiceBuilder};
+pub use shutdown::shutdown_signal;

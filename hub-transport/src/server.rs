@@ -49,7 +49,7 @@ impl Router {
         for endpoint in &self.endpoints {
             if let Some(route) = endpoint.route(&path) {
                 return endpoint
-                    .handle(route, request, remote_addr, &self.state)
+                    .handle(route, request, Some(remote_addr), &self.state)
                     .await;
             }
         }
@@ -90,16 +90,7 @@ impl ServerBuilder {
 
     /// Serves `hub` at `path` with the given endpoint options.
     pub fn hub_with_options(mut self, path: &str, hub: Hub, options: EndpointOptions) -> Self {
-        let path = format!("/{}", path.trim_matches('/'));
-        self.endpoints.push(HubEndpoint {
-            path,
-            hub,
-            options,
-            sessions: Arc::default(),
-            authenticator: None,
-            cors: None,
-            cluster: None,
-        });
+        self.endpoints.push(HubEndpoint::new(path, hub, options));
         self
     }
 
@@ -144,24 +135,13 @@ impl ServerBuilder {
             shutdown: CancellationToken::new(),
             tracker: TaskTracker::new(),
         };
-        let authenticator = self.authenticator;
-        let cors = self.cors;
         let endpoints = self
             .endpoints
             .into_iter()
-            .map(|mut endpoint| {
-                endpoint.authenticator = authenticator.clone();
-                endpoint.cors = cors.clone();
-                endpoint.cluster = endpoint.hub.context().cluster();
-                Arc::new(endpoint)
+            .map(|endpoint| {
+                endpoint.activate(self.authenticator.clone(), self.cors.clone(), &state)
             })
-            .collect::<Vec<_>>();
-        // Other nodes forward requests for connections that live here.
-        for endpoint in &endpoints {
-            if let Some(link) = &endpoint.cluster {
-                link.set_handler(crate::forward::handler(endpoint.clone(), state.clone()));
-            }
-        }
+            .collect();
         Ok(Server {
             listener,
             local_addr,
@@ -212,7 +192,7 @@ impl Server {
 
     /// Serves until Ctrl-C or SIGTERM, then shuts down gracefully.
     pub async fn run_until_signal(self) -> io::Result<()> {
-        self.run_until(crate::shutdown::signal()).await
+        self.run_until(crate::shutdown::shutdown_signal()).await
     }
 
     /// Serves until `stop` resolves or a [`ShutdownHandle`] fires, then shuts
@@ -220,7 +200,7 @@ impl Server {
     /// and waits (up to 10 s) for connections to end.
     pub async fn run_until(self, stop: impl Future<Output = ()>) -> io::Result<()> {
         let state = self.router.state.clone();
-        let reaper = tokio::spawn(reap_sessions(self.router.clone()));
+        let reaper = tokio::spawn(reap_sessions(self.router.endpoints.clone()));
         tokio::pin!(stop);
         loop {
             tokio::select! {
@@ -281,11 +261,11 @@ impl Server {
 }
 
 /// Drops negotiated connections no transport picked up in time (every second).
-async fn reap_sessions(router: Arc<Router>) {
+pub(crate) async fn reap_sessions(endpoints: Vec<Arc<HubEndpoint>>) {
     let mut interval = tokio::time::interval(Duration::from_secs(1));
     loop {
         interval.tick().await;
-        for endpoint in &router.endpoints {
+        for endpoint in &endpoints {
             let reaped = endpoint.sessions.reap(endpoint.options.disconnect_timeout);
             if reaped > 0 {
                 tracing::debug!(reaped, path = %endpoint.path, "unused negotiated connections dropped");

@@ -1,7 +1,8 @@
 //! Waiting for Ctrl-C or SIGTERM.
 
-/// Resolves on Ctrl-C, or on SIGTERM on Unix.
-pub(crate) async fn signal() {
+/// Resolves on Ctrl-C, or on SIGTERM on Unix: what [`Server::run_until_signal`](crate::Server::run_until_signal)
+/// waits for, for servers run another way (axum's graceful shutdown).
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;

@@ -9,7 +9,6 @@ use http::request::Parts;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use hub_core::protocol::TransferFormat;
 use hub_core::{ConnectionId, Identity, Inbound, Transport, TransportError, TransportEvent};
-use hyper::body::Incoming;
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use tokio::sync::mpsc;
@@ -44,11 +43,11 @@ pub(crate) fn is_upgrade(parts: &Parts) -> bool {
 }
 
 /// Answers an upgrade request with 101 and starts the connection on the upgraded socket.
-pub(crate) fn accept(
+pub(crate) fn accept<B>(
     endpoint: &HubEndpoint,
-    mut request: Request<Incoming>,
+    mut request: Request<B>,
     identity: Identity,
-    remote_addr: SocketAddr,
+    remote_addr: Option<SocketAddr>,
     state: &ServerState,
 ) -> Response<Body> {
     let headers = request.headers();
@@ -131,7 +130,7 @@ pub(crate) fn accept(
                 token,
                 connection_id,
                 identity,
-                remote_addr: Some(remote_addr),
+                remote_addr,
                 stateful,
             };
             let sessions = endpoint.sessions.clone();

@@ -1,10 +1,12 @@
 //! Sample hubs, as libraries (so tests can start them in-process) with thin binaries:
 //!
-//! * [`chat`]: the ASP.NET Core SignalR chat tutorial, with its page.
+//! * [`chat`]: the ASP.NET Core SignalR chat tutorial, with its page;
+//!   [`axum_chat`]: the same hub inside an axum application.
 //! * [`clock`]: a background task pushing the time to every client.
 //! * [`testhub`]: the fixed hub contract every client test relies on
 //!   (`shared/docs/test-hub.md`).
 
+pub mod axum_chat;
 pub mod chat;
 pub mod cli;
 pub mod clock;

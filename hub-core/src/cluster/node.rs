@@ -70,11 +70,16 @@ pub(crate) struct Cluster {
     next_request: AtomicU64,
     counters: Arc<Counters>,
     transport: OnceLock<TransportHandler>,
+    hub_name: &'static str,
 }
 
 impl Cluster {
     /// Joins the cluster: starts publishing and receiving for `hub`.
-    pub(crate) fn start(backplane: Arc<dyn Backplane>, hub: Weak<HubShared>) -> Arc<Cluster> {
+    pub(crate) fn start(
+        backplane: Arc<dyn Backplane>,
+        hub: Weak<HubShared>,
+        hub_name: &'static str,
+    ) -> Arc<Cluster> {
         let (outgoing, queue) = mpsc::channel(OUTGOING_CAPACITY);
         let counters = Arc::new(Counters::default());
         let cluster = Arc::new(Cluster {
@@ -85,8 +90,9 @@ impl Cluster {
             next_request: AtomicU64::new(0),
             counters: counters.clone(),
             transport: OnceLock::new(),
+            hub_name,
         });
-        tokio::spawn(publish_loop(backplane.clone(), queue, counters));
+        tokio::spawn(publish_loop(backplane.clone(), queue, counters, hub_name));
         let receiver = Arc::downgrade(&cluster);
         let subscribe = backplane.subscribe(Box::new(move |bytes| {
             if let (Some(cluster), Some(hub)) = (receiver.upgrade(), hub.upgrade()) {
@@ -130,6 +136,7 @@ impl Cluster {
             .try_send((to.map(str::to_owned), bytes))
             .is_err()
         {
+            crate::metrics::backplane_lost(self.hub_name);
             let lost = self.counters.lost.fetch_add(1, Ordering::Relaxed) + 1;
             tracing::warn!(lost, "backplane queue full: message lost for other nodes");
         }
@@ -441,6 +448,7 @@ async fn publish_loop(
     backplane: Arc<dyn Backplane>,
     mut queue: mpsc::Receiver<(Option<String>, Bytes)>,
     counters: Arc<Counters>,
+    hub_name: &'static str,
 ) {
     let mut in_flight = FuturesOrdered::new();
     let mut lost_since_log = 0u64;
@@ -458,6 +466,7 @@ async fn publish_loop(
                     }
                     Err(error) => {
                         counters.lost.fetch_add(1, Ordering::Relaxed);
+                        crate::metrics::backplane_lost(hub_name);
                         if lost_since_log == 0 {
                             tracing::warn!(%error, "backplane publish failed: message lost for other nodes");
                         }

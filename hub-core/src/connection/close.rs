@@ -35,6 +35,21 @@ pub(crate) enum CloseReason {
 }
 
 impl CloseReason {
+    /// A short name of the reason, for metrics.
+    pub(crate) fn label(&self) -> &'static str {
+        match self {
+            CloseReason::ClientClosed { .. } => "client_closed",
+            CloseReason::TransportClosed => "transport_closed",
+            CloseReason::TransportFailed(_) => "transport_failed",
+            CloseReason::Protocol(_) => "protocol_error",
+            CloseReason::ClientTimeout => "client_timeout",
+            CloseReason::SlowConsumer { .. } => "slow_consumer",
+            CloseReason::SendTimeout => "send_timeout",
+            CloseReason::ServerShutdown => "server_shutdown",
+            CloseReason::Aborted { .. } => "aborted",
+        }
+    }
+
     /// Whether the transport can still carry a Close message.
     pub(crate) fn transport_usable(&self) -> bool {
         !matches!(

@@ -189,6 +189,7 @@ impl<T: Transport> EventLoop<T> {
     }
 
     async fn feed(&mut self, payload: Bytes) -> Step {
+        self.ctx.connection().metrics().sent.increment(1);
         let format = self.protocol.transfer_format();
         let send_timeout = self.ctx.connection().options().send_timeout;
         match timeout(send_timeout, self.transport.feed(payload, format)).await {
@@ -233,6 +234,13 @@ impl<T: Transport> EventLoop<T> {
     }
 
     async fn complete(&mut self, finished: Finished) -> Step {
+        if finished.failed() {
+            self.ctx
+                .connection()
+                .metrics()
+                .invocation_errors
+                .increment(1);
+        }
         let meta = &finished.meta;
         let stream = meta.invocation_id.as_deref().filter(|_| meta.owns_stream);
         self.streams.finished(stream, &meta.upload_ids);
@@ -305,6 +313,7 @@ impl<T: Transport> EventLoop<T> {
                 .protocol
                 .parse(&record)
                 .map_err(CloseReason::Protocol)?;
+            self.ctx.connection().metrics().received.increment(1);
             self.handle(message, &record)?;
         }
         Ok(())
@@ -451,6 +460,13 @@ impl<T: Transport> EventLoop<T> {
             self.streams.start_outgoing(id, call.cancellation);
             meta.owns_stream = true;
         }
+        connection.metrics().invocations.increment(1);
+        let span = tracing::debug_span!("invocation", method = spec.name, id = id.unwrap_or(""));
+        let future: InvocationFuture = if span.is_disabled() {
+            future
+        } else {
+            Box::pin(tracing::Instrument::instrument(future, span))
+        };
         let filtered = connection.filters().wrap_invocation(
             Invocation {
                 ctx: self.ctx.clone(),

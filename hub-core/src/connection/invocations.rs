@@ -51,6 +51,14 @@ enum Outcome {
 }
 
 impl Finished {
+    /// Whether the invocation failed (its Completion carries an error).
+    pub(super) fn failed(&self) -> bool {
+        match &self.outcome {
+            Outcome::Returned(Ok(completion)) => completion.is_error(),
+            Outcome::Returned(Err(_)) | Outcome::Panicked(_) | Outcome::Rejected(_) => true,
+        }
+    }
+
     /// The Completion to send, if the caller asked for one.
     pub(super) fn completion(self, protocol: Protocol, detailed: bool) -> Option<Bytes> {
         let id = self.meta.invocation_id?;

@@ -32,6 +32,7 @@ use crate::filter::Filters;
 use crate::hub::HubShared;
 use crate::id::ConnectionId;
 use crate::message::SerializedMessage;
+use crate::metrics::ConnectionMetrics;
 use crate::options::HubOptions;
 use crate::protocol::{EncodeError, Protocol};
 use crate::protocol::{Framing, MessageReader};
@@ -52,6 +53,7 @@ pub(crate) struct Connection {
     outbox: Arc<Outbox>,
     items: Items,
     pending_results: PendingResults,
+    metrics: ConnectionMetrics,
     closing: CancellationToken,
     close_reason: Mutex<Option<CloseReason>>,
 }
@@ -99,6 +101,10 @@ impl Connection {
 
     pub(crate) fn pending_results(&self) -> &PendingResults {
         &self.pending_results
+    }
+
+    pub(crate) fn metrics(&self) -> &ConnectionMetrics {
+        &self.metrics
     }
 
     /// Queues a broadcast message without waiting (see [`Connection::push`]).
@@ -179,6 +185,7 @@ pub(crate) async fn serve<T: Transport>(
         "connection",
         id = %info.connection_id,
         transport = transport.name(),
+        protocol = tracing::field::Empty,
         user = info.identity.user_id.as_deref().unwrap_or(""),
     );
     async move {
@@ -193,7 +200,8 @@ pub(crate) async fn serve<T: Transport>(
             return;
         };
         reader.set_framing(handshake.protocol.framing());
-        tracing::debug!(protocol = handshake.protocol.name(), "handshake completed");
+        tracing::Span::current().record("protocol", handshake.protocol.name());
+        tracing::debug!("handshake completed");
 
         let outbox = Arc::new(Outbox::new(
             options.outbound_queue_capacity,
@@ -212,6 +220,11 @@ pub(crate) async fn serve<T: Transport>(
             outbox: outbox.clone(),
             items: Items::default(),
             pending_results: PendingResults::open(),
+            metrics: ConnectionMetrics::start(
+                hub.dispatch().name(),
+                transport.name(),
+                handshake.protocol.name(),
+            ),
             closing: info.shutdown.child_token(),
             close_reason: Mutex::new(None),
         });
@@ -231,6 +244,7 @@ pub(crate) async fn serve<T: Transport>(
             stateful,
         );
         let reason = event_loop.run().await;
+        connection.metrics.ended(reason.label());
         let error = reason.disconnect_error();
         match &error {
             Some(error) => tracing::debug!(%error, "connection closing with an error"),
