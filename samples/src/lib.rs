@@ -3,6 +3,7 @@
 //! * [`chat`]: the ASP.NET Core SignalR chat tutorial, with its page;
 //!   [`axum_chat`]: the same hub inside an axum application.
 //! * [`clock`]: a background task pushing the time to every client.
+//! * [`whiteboard`]: a canvas every page paints on together.
 //! * [`testhub`]: the fixed hub contract every client test relies on
 //!   (`shared/docs/test-hub.md`).
 
@@ -12,6 +13,7 @@ pub mod cli;
 pub mod clock;
 pub mod jwt;
 pub mod testhub;
+pub mod whiteboard;
 
 use std::path::PathBuf;
 
@@ -23,4 +25,12 @@ pub fn repo_root() -> PathBuf {
 /// The official `@microsoft/signalr` browser build, from `node_modules`.
 pub fn signalr_browser_js() -> PathBuf {
     repo_root().join("node_modules/@microsoft/signalr/dist/browser/signalr.min.js")
+}
+
+/// The browser build of the official MessagePack hub protocol
+/// (`@microsoft/signalr-protocol-msgpack`), from `node_modules`.
+pub fn signalr_msgpack_browser_js() -> PathBuf {
+    repo_root().join(
+        "node_modules/@microsoft/signalr-protocol-msgpack/dist/browser/signalr-protocol-msgpack.min.js",
+    )
 }

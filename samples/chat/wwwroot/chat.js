@@ -1,8 +1,11 @@
 "use strict";
 
 // The ASP.NET Core SignalR tutorial's chat.js, unchanged in spirit.
+// ?transport=LongPolling (or WebSockets, ServerSentEvents) forces a transport.
+const params = new URLSearchParams(location.search);
+const transport = params.has("transport") ? signalR.HttpTransportType[params.get("transport")] : undefined;
 const connection = new signalR.HubConnectionBuilder()
-  .withUrl("/chatHub")
+  .withUrl("/chatHub", { transport })
   .withAutomaticReconnect()
   .build();
 

@@ -1,0 +1,14 @@
+//! `whiteboard`: the whiteboard sample. Open `http://127.0.0.1:5000` in two tabs.
+//! With `--redis redis://HOST:PORT`, several whiteboard processes share the strokes.
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    samples::cli::init_logging();
+    let args = samples::cli::parse("whiteboard");
+    let hub = args
+        .join_backplane(samples::whiteboard::hub(), "whiteboard")
+        .await;
+    let server = samples::whiteboard::server(hub).bind(args.addr).await?;
+    samples::cli::announce(server.local_addr());
+    server.run_until_signal().await
+}
