@@ -60,6 +60,8 @@ pub mod protocol;
 mod registry;
 mod results;
 mod transport;
+#[cfg(feature = "typescript")]
+pub mod typescript;
 mod upload;
 
 pub use clients::{
@@ -125,6 +127,28 @@ pub mod __private {
 
     /// Compile-time check that a method's error type converts into `HubError`.
     pub fn assert_into_hub_error<E: Into<crate::error::HubError>>() {}
+
+    /// Implemented when hub-core's `typescript` feature is on: what
+    /// `#[hub(typescript)]` and `#[hub_client(typescript)]` require.
+    #[diagnostic::on_unimplemented(
+        message = "`typescript` in `#[hub]` or `#[hub_client]` needs hub-core's `typescript` feature",
+        label = "enable it in Cargo.toml: `features = [\"typescript\"]` on the hub-core dependency"
+    )]
+    pub trait TypeScriptFeature {}
+
+    #[cfg(feature = "typescript")]
+    impl TypeScriptFeature for () {}
+
+    /// Compile-time check that the `typescript` feature is on.
+    pub fn require_typescript_feature<T: TypeScriptFeature>() {}
+
+    /// Never implemented: what a `#[hub(typescript)]` requires of a client
+    /// trait declared without `typescript`.
+    #[diagnostic::on_unimplemented(
+        message = "the hub's client trait has no TypeScript description",
+        label = "add `typescript` to the client trait's attribute: `#[hub_client(typescript)]`"
+    )]
+    pub trait ClientTraitWithoutTypeScript {}
 
     /// Compile-time check that a client method argument can be sent.
     pub fn assert_client_argument<T: serde::Serialize + Send + Sync>() {}

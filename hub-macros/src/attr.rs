@@ -34,6 +34,8 @@ pub(crate) struct TraitOptions {
     pub(crate) authorize: Option<Authorize>,
     /// `crate = "path"`: where `hub_core` lives.
     pub(crate) krate: Path,
+    /// `typescript`: also describe the trait for TypeScript generation.
+    pub(crate) typescript: bool,
 }
 
 /// Parses the macro's own arguments. `allow_client` is false for `#[hub_client]`.
@@ -46,11 +48,12 @@ pub(crate) fn parse_trait_options(
         client: None,
         authorize: None,
         krate: syn::parse_quote!(::hub_core),
+        typescript: false,
     };
     let accepted = if allow_client {
-        "`client = Trait`, `authorize`, `authorize = \"role\"` or `crate = \"path\"`"
+        "`client = Trait`, `authorize`, `authorize = \"role\"`, `typescript` or `crate = \"path\"`"
     } else {
-        "`crate = \"path\"`"
+        "`typescript` or `crate = \"path\"`"
     };
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("client") && allow_client {
@@ -58,6 +61,9 @@ pub(crate) fn parse_trait_options(
             Ok(())
         } else if meta.path.is_ident("authorize") && allow_client {
             options.authorize = Some(authorize(&meta)?);
+            Ok(())
+        } else if meta.path.is_ident("typescript") {
+            options.typescript = true;
             Ok(())
         } else if meta.path.is_ident("crate") {
             let path: LitStr = meta.value()?.parse()?;

@@ -17,8 +17,12 @@ use proc_macro::TokenStream;
 /// can invoke, and the trait gains `fn into_hub(self) -> hub_core::Hub`.
 ///
 /// Trait options: `#[hub(client = ClientTrait)]` names the client callbacks
-/// trait; `#[hub(crate = "path")]` overrides the path of `hub_core`.
-/// Method options: `#[hub(name = "WireName")]` renames a method on the wire.
+/// trait; `authorize` / `authorize = "role"` guards every method;
+/// `typescript` adds `fn typescript() -> hub_core::typescript::HubApi` (the
+/// client trait needs `#[hub_client(typescript)]`, hub-core its `typescript`
+/// feature); `#[hub(crate = "path")]` overrides the path of `hub_core`.
+/// Method options: `#[hub(name = "WireName")]` renames a method on the wire;
+/// `#[hub(authorize)]` / `#[hub(authorize = "role")]` guards it.
 #[proc_macro_attribute]
 pub fn hub(args: TokenStream, input: TokenStream) -> TokenStream {
     expand::server::expand(args.into(), input.into()).into()
@@ -28,7 +32,8 @@ pub fn hub(args: TokenStream, input: TokenStream) -> TokenStream {
 /// that client method, available on every client target (`ctx.clients().all()`,
 /// `ctx.clients().caller()`, ...).
 ///
-/// Trait options: `#[hub_client(crate = "path")]`. Method options:
+/// Trait options: `#[hub_client(typescript)]` describes the callbacks for a
+/// `#[hub(typescript)]` hub; `#[hub_client(crate = "path")]`. Method options:
 /// `#[hub(name = "WireName")]`.
 #[proc_macro_attribute]
 pub fn hub_client(args: TokenStream, input: TokenStream) -> TokenStream {

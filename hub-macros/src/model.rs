@@ -316,7 +316,7 @@ pub(crate) fn result_ok_type(ty: &Type) -> Option<Type> {
 }
 
 /// `T` of `impl Stream<Item = T>`.
-fn stream_item(ty: &Type) -> Option<Type> {
+pub(crate) fn stream_item(ty: &Type) -> Option<Type> {
     let Type::ImplTrait(bounds) = ty else {
         return None;
     };

@@ -4,14 +4,14 @@ use hub_core::{Hub, HubCtx, HubResult, hub, hub_client};
 use hub_transport::ServerBuilder;
 
 /// What the chat hub calls on its clients.
-#[hub_client]
+#[hub_client(typescript)]
 pub trait ChatClient {
     /// A message from `user`.
     async fn receive_message(&self, user: String, message: String);
 }
 
 /// The chat hub's methods.
-#[hub(client = ChatClient)]
+#[hub(client = ChatClient, typescript)]
 pub trait Chat {
     /// Sends `message` from `user` to everyone.
     async fn send_message(&self, ctx: &HubCtx, user: String, message: String) -> HubResult<()>;

@@ -6,6 +6,7 @@
 //! * [`whiteboard`]: a canvas every page paints on together.
 //! * [`testhub`]: the fixed hub contract every client test relies on
 //!   (`shared/docs/test-hub.md`).
+//! * [`typescript`]: the TypeScript modules generated from the chat and test hubs.
 
 pub mod axum_chat;
 pub mod chat;
@@ -13,6 +14,7 @@ pub mod cli;
 pub mod clock;
 pub mod jwt;
 pub mod testhub;
+pub mod typescript;
 pub mod whiteboard;
 
 use std::path::PathBuf;

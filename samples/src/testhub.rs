@@ -10,6 +10,7 @@ use hub_core::{
 };
 use hub_transport::{Authenticator, ServerBuilder, bearer_token};
 use serde::Serialize;
+use ts_rs::TS;
 
 /// The path the test hub is served at.
 pub const PATH: &str = "/hubs/test";
@@ -19,7 +20,7 @@ pub const PATH: &str = "/hubs/test";
 pub const LIFECYCLE_GROUP: &str = "__lifecycle";
 
 /// What the test hub calls on its clients.
-#[hub_client]
+#[hub_client(typescript)]
 pub trait TestClient {
     /// Every `SendTo*` method delivers `Receive(message)`.
     async fn receive(&self, message: String);
@@ -28,7 +29,7 @@ pub trait TestClient {
 }
 
 /// Counts of the hub's registry, for leak checks.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
     connections: usize,
@@ -49,7 +50,7 @@ impl From<RegistryStats> for Stats {
 }
 
 /// The test hub's methods.
-#[hub(client = TestClient)]
+#[hub(client = TestClient, typescript)]
 pub trait Test {
     /// Returns `message`.
     async fn echo(&self, message: String) -> String;
@@ -214,7 +215,7 @@ pub trait Test {
 }
 
 /// Backplane counters of one node.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
 pub struct ClusterCounters {
     published: u64,
     lost: u64,

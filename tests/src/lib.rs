@@ -96,9 +96,15 @@ pub fn require_node_modules() {
 /// Runs `node --test tests/js/<script>` with `env`, and fails the test (printing
 /// Node's output) unless every Node test passes.
 pub async fn node_test(script: &str, env: &[(&str, &str)]) {
+    node_test_file(&repo_root().join("tests/js").join(script), env).await;
+}
+
+/// Runs `node --test <path>` with `env` (a script anywhere, e.g. compiled
+/// TypeScript), and fails the test unless every Node test passes.
+pub async fn node_test_file(path: &Path, env: &[(&str, &str)]) {
     require_node_modules();
-    let path = repo_root().join("tests/js").join(script);
-    let output = node_command(&path)
+    let script = path.display();
+    let output = node_command(path)
         .envs(env.iter().copied())
         .output()
         .await

@@ -28,7 +28,7 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     if let Err(error) = errors.finish() {
         return super::fallback(&item, error);
     }
-    render(item, &methods, &options.krate)
+    render(item, &methods, &options.krate, options.typescript)
 }
 
 /// The type a client result decodes into: `T` for `-> T` and `-> HubResult<T>`.
@@ -40,7 +40,7 @@ fn result_type(method: &Method) -> Option<Type> {
     }
 }
 
-fn render(mut item: ItemTrait, methods: &[Method], krate: &Path) -> TokenStream {
+fn render(mut item: ItemTrait, methods: &[Method], krate: &Path, typescript: bool) -> TokenStream {
     let trait_ident = item.ident.clone();
     super::rewrite_methods(&mut item, methods, |method| match result_type(method) {
         Some(result) => syn::parse_quote!(#krate::HubResult<#result>),
@@ -80,6 +80,17 @@ fn render(mut item: ItemTrait, methods: &[Method], krate: &Path) -> TokenStream 
         }});
         function.semi_token = None;
     }
+    item.items.push(if typescript {
+        super::typescript::client_item(
+            &trait_ident.to_string(),
+            &item.attrs,
+            methods,
+            krate,
+            result_type,
+        )
+    } else {
+        super::typescript::client_item_missing(krate)
+    });
     item.supertraits
         .push(syn::parse_quote!(#krate::ClientProxy));
     item.colon_token.get_or_insert_with(Default::default);

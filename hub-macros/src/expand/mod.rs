@@ -2,6 +2,7 @@
 
 pub(crate) mod client;
 pub(crate) mod server;
+mod typescript;
 
 use proc_macro2::TokenStream;
 use quote::quote;

@@ -18,6 +18,16 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let options = parse_trait_options(args, true, &mut errors);
     let methods = model::methods(&mut item, Role::Server, &mut errors);
+    if options.typescript
+        && let Some(method) = methods
+            .iter()
+            .find(|method| method.item.sig.ident == "typescript")
+    {
+        errors.spanned(
+            &method.item.sig.ident,
+            "`typescript` is reserved by the generated code when the `typescript` option is on; rename the method",
+        );
+    }
     if let Err(error) = errors.finish() {
         return super::fallback(&item, error);
     }
@@ -64,6 +74,16 @@ fn render(mut item: ItemTrait, methods: &[Method], options: &TraitOptions) -> To
             async {}
         }
     });
+
+    if options.typescript {
+        item.items.push(super::typescript::server_item(
+            &trait_name,
+            &item.attrs,
+            methods,
+            krate,
+            client,
+        ));
+    }
 
     let rows = methods
         .iter()

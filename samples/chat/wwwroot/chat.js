@@ -1,6 +1,8 @@
-"use strict";
+// The ASP.NET Core SignalR tutorial's chat.js, through the hub's typed module:
+// chat-hub.js is compiled from samples/typescript/chat-hub.ts, which the Rust
+// hub generates (`#[hub(typescript)]`; scripts/typescript.sh regenerates both).
+import { ChatHub } from "./chat-hub.js";
 
-// The ASP.NET Core SignalR tutorial's chat.js, unchanged in spirit.
 // ?transport=LongPolling (or WebSockets, ServerSentEvents) forces a transport.
 const params = new URLSearchParams(location.search);
 const transport = params.has("transport") ? signalR.HttpTransportType[params.get("transport")] : undefined;
@@ -8,11 +10,12 @@ const connection = new signalR.HubConnectionBuilder()
   .withUrl("/chatHub", { transport })
   .withAutomaticReconnect()
   .build();
+const chat = new ChatHub(connection);
 
 const sendButton = document.getElementById("sendButton");
 const status = document.getElementById("status");
 
-connection.on("ReceiveMessage", (user, message) => {
+chat.on.receiveMessage((user, message) => {
   const li = document.createElement("li");
   document.getElementById("messagesList").appendChild(li);
   // textContent, never innerHTML: messages are untrusted input.
@@ -33,7 +36,7 @@ connection.start().then(() => {
 function send(event) {
   const user = document.getElementById("userInput").value;
   const input = document.getElementById("messageInput");
-  connection.invoke("SendMessage", user, input.value).catch((err) => console.error(err.toString()));
+  chat.invoke.sendMessage(user, input.value).catch((err) => console.error(err.toString()));
   input.value = "";
   input.focus();
   if (event) event.preventDefault();
