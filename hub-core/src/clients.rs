@@ -40,7 +40,7 @@ pub trait SingleClientProxy: ClientProxy {
     /// a promise in the JS client).
     ///
     /// Fails with the client's error (e.g. "Client didn't provide a result."
-    /// when it has no handler), with "Connection '<id>' does not exist." or
+    /// when it has no handler), with `Connection '<id>' does not exist.` or
     /// "... disconnected.", or after `HubOptions::client_result_timeout`.
     fn invoke<R, A>(&self, method: &str, arguments: A) -> impl Future<Output = HubResult<R>> + Send
     where

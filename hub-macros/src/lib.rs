@@ -1,9 +1,35 @@
 //! The `#[hub]` and `#[hub_client]` attribute macros.
 //!
 //! Use them through `hub-core`, which re-exports both and documents the
-//! accepted signatures. Each macro parses the trait into a model
-//! ([`model`]), validates it while collecting every error ([`errors`]), then
-//! generates code ([`expand`]) that calls into `hub_core::__private`.
+//! accepted signatures:
+//!
+//! ```
+//! use hub_core::{HubCtx, HubResult, hub, hub_client};
+//!
+//! #[hub_client]
+//! pub trait ChatClient {
+//!     async fn receive_message(&self, user: String, message: String);
+//! }
+//!
+//! #[hub(client = ChatClient)]
+//! pub trait Chat {
+//!     #[hub(name = "Send")]
+//!     async fn send_message(&self, ctx: &HubCtx, user: String, message: String) -> HubResult<()>;
+//! }
+//!
+//! struct ChatHub;
+//! impl Chat for ChatHub {
+//!     async fn send_message(&self, ctx: &HubCtx, user: String, message: String) -> HubResult<()> {
+//!         ctx.clients().others().receive_message(user, message).await
+//!     }
+//! }
+//! let hub = ChatHub.into_hub();
+//! # let _ = hub;
+//! ```
+//!
+//! Each macro parses the trait into a model (`model`), validates it while
+//! collecting every error (`errors`: each one spanned where the mistake is),
+//! then generates code (`expand`) that calls into `hub_core::__private`.
 
 mod attr;
 mod errors;

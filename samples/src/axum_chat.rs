@@ -9,7 +9,7 @@ use axum::routing::get;
 use hub_transport::HubService;
 use metrics_exporter_prometheus::PrometheusHandle;
 
-/// The application: the page and script of the chat sample, the official
+/// The application: the page and scripts of the chat sample, the official
 /// client, `/health`, `/metrics` (Prometheus text) and the hub at `/chatHub`.
 pub fn app(hub: HubService, metrics: PrometheusHandle) -> Router {
     Router::new()
@@ -20,6 +20,10 @@ pub fn app(hub: HubService, metrics: PrometheusHandle) -> Router {
         .route(
             "/chat.js",
             get(|| file("chat/wwwroot/chat.js", "text/javascript; charset=utf-8")),
+        )
+        .route(
+            "/chat-hub.js",
+            get(|| file("chat/wwwroot/chat-hub.js", "text/javascript; charset=utf-8")),
         )
         .route("/lib/signalr.min.js", get(signalr_js))
         .route("/health", get(|| async { "ok" }))

@@ -44,6 +44,12 @@ pub fn require_browser() -> PathBuf {
 /// its pages forced to `transport` (`"default"`: the pages choose), and fails
 /// the test (printing Node's output) unless every Node test passes in time.
 pub async fn run(script: &str, app_url: &str, transport: &str) {
+    run_as(script, None, app_url, transport).await;
+}
+
+/// [`run`], naming its screenshots `<artifact>-...` instead of after the
+/// script (the same page served by another application).
+pub async fn run_as(script: &str, artifact: Option<&str>, app_url: &str, transport: &str) {
     let chromium = require_browser();
     let path = crate::repo_root().join("tests/browser").join(script);
     let run = Command::new("node")
@@ -54,6 +60,7 @@ pub async fn run(script: &str, app_url: &str, transport: &str) {
         .env("APP_URL", app_url)
         .env("TRANSPORT", transport)
         .env("CHROMIUM", &chromium)
+        .envs(artifact.map(|name| ("ARTIFACT_NAME", name)))
         .stdin(Stdio::null())
         .kill_on_drop(true)
         .output();

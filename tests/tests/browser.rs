@@ -2,7 +2,8 @@
 //! `playwright-core` from the Node scripts in `tests/browser/`, against the
 //! sample servers started here. Each test runs twice: over the transport the
 //! page picks (WebSockets), and with the page forced to Long Polling. Each
-//! writes screenshots of its pages to `tests/artifacts/`.
+//! writes screenshots of its pages to `tests/artifacts/`. The chat page also
+//! runs inside the axum application (`axum-chat`).
 
 use tests::TestServer;
 use tokio::sync::Mutex;
@@ -20,6 +21,30 @@ async fn chat(transport: &str) {
     let server = TestServer::start(samples::chat::server(hub), context).await;
     tests::browser::run("chat.test.mjs", &server.base_url, transport).await;
     server.stop().await;
+}
+
+/// The chat page served by the axum application (`samples::axum_chat`).
+async fn axum_chat(transport: &str) {
+    let _browser = BROWSER.lock().await;
+    let hub = hub_transport::HubService::new(samples::chat::hub());
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .build_recorder()
+        .handle();
+    let app = samples::axum_chat::app(hub.clone(), metrics);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    tests::browser::run_as("chat.test.mjs", Some("axum-chat"), &url, transport).await;
+    hub.shutdown().await;
+    server.abort();
 }
 
 async fn clock(transport: &str) {
@@ -50,6 +75,16 @@ async fn chat_default_transport() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_long_polling() {
     chat(LONG_POLLING).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axum_chat_default_transport() {
+    axum_chat(DEFAULT).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axum_chat_long_polling() {
+    axum_chat(LONG_POLLING).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

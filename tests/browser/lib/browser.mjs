@@ -40,7 +40,9 @@ export function pageUrl(path = "/") {
 // Runs `body(browser)` in a fresh Chromium (a new, empty profile), then writes
 // a screenshot of every page it opened to tests/artifacts/<name>-<transport>-pageN.png
 // (whether the test passed or not) and checks no page had a script error.
+// ARTIFACT_NAME replaces `name` (the same page served by another app).
 export async function withBrowser(name, body) {
+  name = process.env.ARTIFACT_NAME ?? name;
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium is missing at ${CHROMIUM}: install Debian's chromium package (apt-get install -y chromium; .ci/run does)`);
   }
