@@ -42,6 +42,12 @@
 //! * the return type is `()`, any `Serialize` type, or `Result<T, E>` with
 //!   `E: Into<HubError>` (every `std::error::Error` converts; [`HubError::new`]
 //!   reaches the client verbatim, other errors only with detailed errors on).
+//!
+//! Client methods (`#[hub_client]`) take any `Serialize + Send + Sync`
+//! arguments, borrowed ones included (`strokes: &[Stroke]`): the value is
+//! serialized from the caller's data once per protocol, never copied per
+//! recipient. A client method with a return type is a client result, callable
+//! on single-connection targets only.
 
 mod clients;
 pub mod cluster;
@@ -96,28 +102,31 @@ pub mod __private {
     use crate::error::HubResult;
 
     /// Sends a client method call through any target.
-    pub fn send<'a, P, A>(
-        proxy: &'a P,
+    ///
+    /// The future captures `proxy` and `arguments` without tying them to one
+    /// lifetime, so client methods may take borrowed arguments (`&[T]`).
+    pub fn send<P, A>(
+        proxy: &P,
         method: &'static str,
         arguments: A,
-    ) -> impl Future<Output = HubResult<()>> + Send + 'a
+    ) -> impl Future<Output = HubResult<()>> + Send
     where
         P: ClientProxy + ?Sized,
-        A: serde::Serialize + Send + Sync + 'a,
+        A: serde::Serialize + Send + Sync,
     {
         proxy.send(method, arguments)
     }
 
     /// Invokes a client method on one connection and awaits its result.
-    pub fn invoke<'a, P, A, R>(
-        proxy: &'a P,
+    pub fn invoke<P, A, R>(
+        proxy: &P,
         method: &'static str,
         arguments: A,
-    ) -> impl Future<Output = HubResult<R>> + Send + 'a
+    ) -> impl Future<Output = HubResult<R>> + Send
     where
         P: crate::clients::SingleClientProxy + ?Sized,
-        A: serde::Serialize + Send + Sync + 'a,
-        R: serde::de::DeserializeOwned + Send + 'a,
+        A: serde::Serialize + Send + Sync,
+        R: serde::de::DeserializeOwned + Send,
     {
         proxy.invoke(method, arguments)
     }

@@ -102,8 +102,8 @@ impl Drawing {
     }
 
     /// The strokes, oldest first.
-    pub fn strokes(&self) -> Vec<Stroke> {
-        self.strokes.iter().cloned().collect()
+    pub fn strokes(&self) -> &VecDeque<Stroke> {
+        &self.strokes
     }
 
     /// How many points the strokes have in all.
@@ -116,9 +116,9 @@ impl Drawing {
 #[hub_client]
 pub trait WhiteboardClient {
     /// The drawing so far, sent to a page when it connects: it replaces the canvas.
-    async fn drawing(&self, strokes: Vec<Stroke>);
+    async fn drawing(&self, strokes: &VecDeque<Stroke>);
     /// A stroke another page drew.
-    async fn drawn(&self, stroke: Stroke);
+    async fn drawn(&self, stroke: &Stroke);
     /// Someone cleared the canvas.
     async fn cleared(&self);
 }
@@ -152,8 +152,9 @@ impl Whiteboard for WhiteboardHub {
     async fn draw(&self, ctx: &HubCtx, stroke: Stroke) -> HubResult<()> {
         stroke.check()?;
         let mut drawing = self.drawing.lock().await;
-        drawing.push(stroke.clone());
-        ctx.clients().others().drawn(stroke).await
+        let sent = ctx.clients().others().drawn(&stroke).await;
+        drawing.push(stroke);
+        sent
     }
 
     async fn clear(&self, ctx: &HubCtx) -> HubResult<()> {
