@@ -9,6 +9,9 @@
 #
 # Every argument after the scenario goes to `loadgen` (see `loadgen --help`).
 # The servers run on core 0 (taskset -c 0), the load generator on core 1.
+# REPEAT=N runs the pair N times, alternating, and compares each server's best
+# run (highest calls/s or deliveries/s; first run for idle): other work on the
+# machine only ever makes a run slower.
 # Results are kept in target/bench/<scenario>-<server>.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +38,10 @@ stop_server() {
 }
 trap stop_server EXIT
 
+repeat=${REPEAT:-1}
+: >"$out/$scenario-testhub.txt"
+: >"$out/$scenario-baseline.txt"
+for run in $(seq "$repeat"); do
 for server in testhub baseline; do
     log="$out/$scenario-$server.server.log"
     taskset -c 0 "target/release/$server" --addr 127.0.0.1:0 >"$log" 2>&1 &
@@ -46,28 +53,34 @@ for server in testhub baseline; do
         sleep 0.1
     done
     [ -n "$url" ] || { echo "$server did not start:" >&2; cat "$log" >&2; exit 1; }
-    echo "== $server (pid $server_pid, $url); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "== $server, run $run/$repeat (pid $server_pid, $url); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
     taskset -c 1 target/release/loadgen "$scenario" --url "$url" --server-pid "$server_pid" "$@" \
-        | tee "$out/$scenario-$server.txt"
+        | tee -a "$out/$scenario-$server.txt"
     echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
     stop_server
 done
+done
 
-echo "== testhub / baseline"
+echo "== testhub / baseline (best of $repeat)"
 awk '
     FNR == 1 { file++ }
     /^RESULT / {
-        for (i = 2; i <= NF; i++) {
-            split($i, kv, "=")
-            if (file == 1) { keys[++n] = kv[1]; a[kv[1]] = kv[2] } else { b[kv[1]] = kv[2] }
-        }
+        delete r
+        for (i = 2; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
+        score = ("calls_per_s" in r) ? r["calls_per_s"] : (("deliveries_per_s" in r) ? r["deliveries_per_s"] : 0)
+        runs[file] = runs[file] " " score
+        if (!(file in best) || score + 0 > best[file] + 0) { best[file] = score; line[file] = $0 }
     }
     END {
+        if (runs[1] != "" && $0 !~ /idle/) printf "runs (throughput): testhub%s; baseline%s\n", runs[1], runs[2]
+        n = split(line[1], f1, " ")
+        split(line[2], f2, " ")
+        for (i = 2; i <= n; i++) { split(f2[i], kv, "="); b[kv[1]] = kv[2] }
         printf "%-22s %14s %14s %8s\n", "metric", "testhub", "baseline", "ratio"
-        for (i = 1; i <= n; i++) {
-            k = keys[i]
+        for (i = 2; i <= n; i++) {
+            split(f1[i], kv, "="); k = kv[1]; a = kv[2]
             ratio = "-"
-            if (a[k] ~ /^[0-9.]+$/ && b[k] ~ /^[0-9.]+$/ && b[k] + 0 != 0) ratio = sprintf("%.2f", a[k] / b[k])
-            printf "%-22s %14s %14s %8s\n", k, a[k], b[k], ratio
+            if (a ~ /^[0-9.]+$/ && b[k] ~ /^[0-9.]+$/ && b[k] + 0 != 0) ratio = sprintf("%.2f", a / b[k])
+            printf "%-22s %14s %14s %8s\n", k, a, b[k], ratio
         }
     }' "$out/$scenario-testhub.txt" "$out/$scenario-baseline.txt"

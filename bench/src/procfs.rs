@@ -30,6 +30,25 @@ pub fn vm_rss_kib(pid: Option<u32>) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// Seconds the threads of `pid` (or this process) spent runnable but waiting
+/// for a CPU (run-queue delay, summed over `/proc/PID/task/*/schedstat`): how
+/// much other work on the same cores held them back.
+pub fn run_queue_seconds(pid: Option<u32>) -> Option<f64> {
+    let tasks = std::fs::read_dir(proc_path(pid, "task")).ok()?;
+    let mut nanos = 0u64;
+    for task in tasks.flatten() {
+        let Ok(schedstat) = std::fs::read_to_string(task.path().join("schedstat")) else {
+            continue;
+        };
+        nanos += schedstat
+            .split_whitespace()
+            .nth(1)
+            .and_then(|field| field.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    Some(nanos as f64 / 1e9)
+}
+
 /// CPU seconds of this process and of an optional other one, taken together.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CpuSnapshot {
@@ -39,6 +58,10 @@ pub struct CpuSnapshot {
     pub own: f64,
     /// The other process's CPU seconds, if it was given and readable.
     pub other: Option<f64>,
+    /// This process's run-queue seconds.
+    pub own_wait: f64,
+    /// The other process's run-queue seconds.
+    pub other_wait: Option<f64>,
 }
 
 impl CpuSnapshot {
@@ -48,7 +71,24 @@ impl CpuSnapshot {
             at: Some(std::time::Instant::now()),
             own: cpu_seconds(None).unwrap_or(0.0),
             other: other.and_then(|pid| cpu_seconds(Some(pid))),
+            own_wait: run_queue_seconds(None).unwrap_or(0.0),
+            other_wait: other.and_then(|pid| run_queue_seconds(Some(pid))),
         }
+    }
+
+    /// Run-queue waits between `self` and `later`, per second of wall time:
+    /// (own, other).
+    pub fn waits_until(&self, later: &Self) -> (f64, Option<f64>) {
+        let wall = match (self.at, later.at) {
+            (Some(start), Some(end)) => (end - start).as_secs_f64().max(1e-9),
+            _ => return (0.0, None),
+        };
+        let own = (later.own_wait - self.own_wait) / wall;
+        let other = match (self.other_wait, later.other_wait) {
+            (Some(start), Some(end)) => Some((end - start) / wall),
+            _ => None,
+        };
+        (own, other)
     }
 
     /// Cores used between `self` and `later`: (own, other).
@@ -76,5 +116,6 @@ mod tests {
         assert!(vm_rss_kib(None).unwrap() > 0);
         let pid = std::process::id();
         assert!(vm_rss_kib(Some(pid)).is_some());
+        assert!(run_queue_seconds(None).is_some());
     }
 }

@@ -319,10 +319,11 @@ fn us(nanos: u64) -> String {
 fn finish(
     config: &Config,
     common: &Common,
-    cpu: (f64, Option<f64>),
+    window: (&CpuSnapshot, &CpuSnapshot),
     mut pairs: Vec<(&str, String)>,
 ) {
-    let (own, server) = cpu;
+    let (own, server) = window.0.cores_until(window.1);
+    let (own_wait, server_wait) = window.0.waits_until(window.1);
     let saturated = own >= 0.9 * config.threads as f64;
     println!(
         "loadgen CPU: {own:.2} cores of {} (runtime threads){}",
@@ -336,6 +337,16 @@ fn finish(
     if let Some(server) = server {
         println!("server CPU: {server:.2} cores");
     }
+    // Time runnable but not running: other work on the same core.
+    println!(
+        "run-queue wait per second: loadgen {own_wait:.3} s, server {}{}",
+        server_wait.map_or("?".to_owned(), |wait| format!("{wait:.3} s")),
+        if own_wait.max(server_wait.unwrap_or(0.0)) > 0.05 {
+            " -- DISTURBED: other work took CPU from this run"
+        } else {
+            ""
+        }
+    );
     pairs.extend([
         (
             "failed_connections",
@@ -353,8 +364,12 @@ fn finish(
             if saturated { "yes" } else { "no" }.to_owned(),
         ),
     ]);
+    pairs.push(("loadgen_runq", format!("{own_wait:.3}")));
     if let Some(server) = server {
         pairs.push(("server_cpu", format!("{server:.2}")));
+    }
+    if let Some(wait) = server_wait {
+        pairs.push(("server_runq", format!("{wait:.3}")));
     }
     let mut line = format!(
         "RESULT scenario={} protocol={} connections={}",
@@ -513,7 +528,7 @@ async fn run_echo(config: &Config) {
     finish(
         config,
         common,
-        cpu0.cores_until(&cpu1),
+        (&cpu0, &cpu1),
         vec![
             ("calls_per_s", format!("{rate:.0}")),
             ("p50_us", us(latency.quantile(0.5))),
@@ -818,7 +833,7 @@ async fn run_broadcast(config: &Config) {
     finish(
         config,
         common,
-        cpu0.cores_until(&cpu1),
+        (&cpu0, &cpu1),
         vec![
             ("deliveries_per_s", format!("{delivery_rate:.0}")),
             ("sends_per_s", format!("{send_rate:.1}")),
@@ -967,7 +982,7 @@ async fn run_idle(config: &Config) {
     finish(
         config,
         common,
-        hold_start.cores_until(&hold_end),
+        (&hold_start, &hold_end),
         vec![
             ("connected", ready.to_string()),
             ("connect_per_s", format!("{connect_rate:.0}")),
