@@ -28,6 +28,20 @@ cargo build --release --quiet -p samples --bin testhub -p bench --bin loadgen --
 out=target/bench
 mkdir -p "$out"
 
+# Waits (up to QUIET_WAIT seconds, default 120) until the machine's CPUs are
+# at least 90 % idle over one second: other work only makes results noisier.
+wait_quiet() {
+    local waited=0 a b
+    while [ "$waited" -lt "${QUIET_WAIT:-120}" ]; do
+        a=($(head -1 /proc/stat)); sleep 1; b=($(head -1 /proc/stat))
+        local total=0 idle=$(( (b[4] + b[5]) - (a[4] + a[5]) ))
+        for i in 1 2 3 4 5 6 7 8; do total=$(( total + b[i] - a[i] )); done
+        if [ $(( idle * 100 )) -ge $(( total * 90 )) ]; then return; fi
+        waited=$((waited + 1))
+    done
+    echo "(machine still busy after ${QUIET_WAIT:-120} s; measuring anyway)"
+}
+
 server_pid=
 stop_server() {
     if [ -n "$server_pid" ]; then
@@ -43,7 +57,10 @@ repeat=${REPEAT:-1}
 : >"$out/$scenario-baseline.txt"
 for run in $(seq "$repeat"); do
 for server in testhub baseline; do
-    log="$out/$scenario-$server.server.log"
+    wait_quiet
+    log="$out/$scenario-$server-$run.server.log"
+    rm -f "$log"
+    : >"$log"
     taskset -c 0 "target/release/$server" --addr 127.0.0.1:0 >"$log" 2>&1 &
     server_pid=$!
     url=

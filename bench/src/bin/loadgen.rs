@@ -37,6 +37,7 @@ usage: loadgen echo|broadcast|idle [options]
   --negotiate                   POST /negotiate first (default: skipNegotiation)
   --sources K                   bind client sockets to 127.0.0.1..127.0.0.K (default: 1 per 20,000)
   --connect-concurrency N       connection attempts in flight (default 64)
+  --connect-timeout S           give up opening one connection after S seconds (default 30)
   --server-pid PID              report the server's CPU and (idle) RSS from /proc
   --threads N                   runtime threads (default 1: a current-thread runtime)";
 
@@ -69,6 +70,9 @@ struct Config {
     server_pid: Option<u32>,
     threads: usize,
 }
+
+/// How long opening one connection may take (set once from the options).
+static CONNECT_TIMEOUT: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
 
 /// Where and how to connect.
 #[derive(Debug)]
@@ -115,6 +119,8 @@ fn parse_config() -> Result<Config, String> {
     let negotiate = args.flag("negotiate")?;
     let sources: Option<u8> = args.optional("sources")?;
     let connect_concurrency = args.value("connect-concurrency", 64usize)?.max(1);
+    let connect_timeout = seconds(&mut args, "connect-timeout", 30.0)?;
+    let _ = CONNECT_TIMEOUT.set(connect_timeout);
     let server_pid = args.optional("server-pid")?;
     let threads = args.value("threads", 1usize)?.max(1);
     args.finish()?;
@@ -215,8 +221,24 @@ impl Target {
             .ok_or_else(|| invalid(format!("negotiate: no token in {json}")))
     }
 
-    /// Connects (optionally negotiating), upgrades and completes the SignalR handshake.
+    /// Connects (optionally negotiating), upgrades and completes the SignalR
+    /// handshake, within the connect timeout.
     async fn open(&self, index: usize, read_capacity: usize) -> io::Result<(WsReader, WsWriter)> {
+        let limit = CONNECT_TIMEOUT.get().copied().unwrap_or(Duration::from_secs(30));
+        match tokio::time::timeout(limit, self.open_now(index, read_capacity)).await {
+            Ok(result) => result,
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("not open after {limit:?}"),
+            )),
+        }
+    }
+
+    async fn open_now(
+        &self,
+        index: usize,
+        read_capacity: usize,
+    ) -> io::Result<(WsReader, WsWriter)> {
         let source = self.source(index);
         let mut path = self.path.clone();
         if self.negotiate {
