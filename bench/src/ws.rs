@@ -54,7 +54,8 @@ pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// Opens a TCP connection to `addr`, from `source` (port chosen by the kernel)
-/// when given, with `TCP_NODELAY`.
+/// when given, with `TCP_NODELAY`. Without `source` the kernel picks the port
+/// at connect time, which copes best with ports in TIME_WAIT.
 pub async fn connect_tcp(addr: SocketAddr, source: Option<IpAddr>) -> io::Result<TcpStream> {
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()?
@@ -62,6 +63,10 @@ pub async fn connect_tcp(addr: SocketAddr, source: Option<IpAddr>) -> io::Result
         TcpSocket::new_v6()?
     };
     if let Some(source) = source {
+        // Without SO_REUSEADDR, bind(port 0) searches the ephemeral range
+        // around every port still in TIME_WAIT from earlier runs: slow, and
+        // CPU-heavy in the load generator.
+        socket.set_reuseaddr(true)?;
         socket.bind(SocketAddr::new(source, 0))?;
     }
     let stream = socket.connect(addr).await?;

@@ -177,7 +177,8 @@ fn invalid(message: impl Into<String>) -> io::Error {
 
 impl Target {
     fn source(&self, index: usize) -> Option<IpAddr> {
-        (!self.sources.is_empty()).then(|| self.sources[index % self.sources.len()])
+        // One source: let connect() choose the port (no bind needed).
+        (self.sources.len() > 1).then(|| self.sources[index % self.sources.len()])
     }
 
     /// `POST {path}/negotiate?negotiateVersion=1`; returns the connection token.
@@ -224,7 +225,10 @@ impl Target {
     /// Connects (optionally negotiating), upgrades and completes the SignalR
     /// handshake, within the connect timeout.
     async fn open(&self, index: usize, read_capacity: usize) -> io::Result<(WsReader, WsWriter)> {
-        let limit = CONNECT_TIMEOUT.get().copied().unwrap_or(Duration::from_secs(30));
+        let limit = CONNECT_TIMEOUT
+            .get()
+            .copied()
+            .unwrap_or(Duration::from_secs(30));
         match tokio::time::timeout(limit, self.open_now(index, read_capacity)).await {
             Ok(result) => result,
             Err(_) => Err(io::Error::new(
@@ -405,6 +409,17 @@ fn finish(
     println!("{line}");
 }
 
+/// Server CPU microseconds per operation over a window: less sensitive to
+/// other work on the machine than operations per second.
+fn per_op(start: &CpuSnapshot, end: &CpuSnapshot, operations: u64) -> String {
+    match (start.other, end.other) {
+        (Some(before), Some(after)) if operations > 0 => {
+            format!("{:.2}", (after - before) * 1e6 / operations as f64)
+        }
+        _ => "?".to_owned(),
+    }
+}
+
 /// Waits for the tasks to end after STOP, up to `grace`; aborts the rest and
 /// returns how many were still running.
 async fn settle(tasks: &mut JoinSet<()>, grace: Duration) -> usize {
@@ -553,6 +568,7 @@ async fn run_echo(config: &Config) {
         (&cpu0, &cpu1),
         vec![
             ("calls_per_s", format!("{rate:.0}")),
+            ("server_us_per_call", per_op(&cpu0, &cpu1, calls1 - calls0)),
             ("p50_us", us(latency.quantile(0.5))),
             ("p99_us", us(latency.quantile(0.99))),
             ("p999_us", us(latency.quantile(0.999))),
@@ -858,6 +874,10 @@ async fn run_broadcast(config: &Config) {
         (&cpu0, &cpu1),
         vec![
             ("deliveries_per_s", format!("{delivery_rate:.0}")),
+            (
+                "server_us_per_delivery",
+                per_op(&cpu0, &cpu1, deliveries1 - deliveries0),
+            ),
             ("sends_per_s", format!("{send_rate:.1}")),
             ("p50_us", us(latency.quantile(0.5))),
             ("p99_us", us(latency.quantile(0.99))),
