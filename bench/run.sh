@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Runs one load-generator scenario against `testhub` and against the bare
+# `baseline` server, in the same invocation, and prints both results and
+# their ratio (testhub / baseline).
+#
+#   bench/run.sh echo --connections 100 --duration 10 [--protocol messagepack]
+#   bench/run.sh broadcast --connections 1000
+#   bench/run.sh idle --connections 10000 --hold 40
+#
+# Every argument after the scenario goes to `loadgen` (see `loadgen --help`).
+# The servers run on core 0 (taskset -c 0), the load generator on core 1.
+# REPEAT=N runs the pair N times, alternating, and compares each server's best
+# run (highest calls/s or deliveries/s; first run for idle): other work on the
+# machine only ever makes a run slower.
+# Results are kept in target/bench/<scenario>-<server>.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+[ $# -ge 1 ] || { echo "usage: bench/run.sh echo|broadcast|idle [loadgen options]" >&2; exit 2; }
+scenario=$1
+shift
+
+# Many connections need many descriptors, in the servers and the load generator.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+echo "open files limit: $(ulimit -n); cores: $(nproc)"
+
+cargo build --release --quiet -p samples --bin testhub -p bench --bin loadgen --bin baseline
+out=target/bench
+mkdir -p "$out"
+
+# Waits (up to QUIET_WAIT seconds, default 120) until the machine's CPUs are
+# at least 90 % idle over one second: other work only makes results noisier.
+wait_quiet() {
+    local waited=0 a b
+    while [ "$waited" -lt "${QUIET_WAIT:-120}" ]; do
+        a=($(head -1 /proc/stat)); sleep 1; b=($(head -1 /proc/stat))
+        local total=0 idle=$(( (b[4] + b[5]) - (a[4] + a[5]) ))
+        for i in 1 2 3 4 5 6 7 8; do total=$(( total + b[i] - a[i] )); done
+        if [ $(( idle * 100 )) -ge $(( total * 90 )) ]; then return; fi
+        waited=$((waited + 1))
+    done
+    echo "(machine still busy after ${QUIET_WAIT:-120} s; measuring anyway)"
+}
+
+server_pid=
+stop_server() {
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+        server_pid=
+    fi
+}
+trap stop_server EXIT
+
+repeat=${REPEAT:-1}
+: >"$out/$scenario-testhub.txt"
+: >"$out/$scenario-baseline.txt"
+for run in $(seq "$repeat"); do
+for server in testhub baseline; do
+    wait_quiet
+    log="$out/$scenario-$server-$run.server.log"
+    rm -f "$log"
+    : >"$log"
+    taskset -c 0 "target/release/$server" --addr 127.0.0.1:0 >"$log" 2>&1 &
+    server_pid=$!
+    url=
+    for _ in $(seq 100); do
+        url=$(sed -n 's|^listening on http://\(.*\)$|ws://\1/hubs/test|p' "$log")
+        [ -n "$url" ] && break
+        sleep 0.1
+    done
+    [ -n "$url" ] || { echo "$server did not start:" >&2; cat "$log" >&2; exit 1; }
+    echo "== $server, run $run/$repeat (pid $server_pid, $url); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    taskset -c 1 target/release/loadgen "$scenario" --url "$url" --server-pid "$server_pid" "$@" \
+        | tee -a "$out/$scenario-$server.txt"
+    echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+    stop_server
+done
+done
+
+echo "== testhub / baseline (best of $repeat)"
+awk '
+    FNR == 1 { file++ }
+    /^RESULT / {
+        delete r
+        for (i = 2; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
+        score = ("calls_per_s" in r) ? r["calls_per_s"] : (("deliveries_per_s" in r) ? r["deliveries_per_s"] : 0)
+        runs[file] = runs[file] " " score
+        if (!(file in best) || score + 0 > best[file] + 0) { best[file] = score; line[file] = $0 }
+    }
+    END {
+        if (runs[1] != "" && $0 !~ /idle/) printf "runs (throughput): testhub%s; baseline%s\n", runs[1], runs[2]
+        n = split(line[1], f1, " ")
+        split(line[2], f2, " ")
+        for (i = 2; i <= n; i++) { split(f2[i], kv, "="); b[kv[1]] = kv[2] }
+        printf "%-22s %14s %14s %8s\n", "metric", "testhub", "baseline", "ratio"
+        for (i = 2; i <= n; i++) {
+            split(f1[i], kv, "="); k = kv[1]; a = kv[2]
+            ratio = "-"
+            if (a ~ /^[0-9.]+$/ && b[k] ~ /^[0-9.]+$/ && b[k] + 0 != 0) ratio = sprintf("%.2f", a / b[k])
+            printf "%-22s %14s %14s %8s\n", k, a, b[k], ratio
+        }
+    }' "$out/$scenario-testhub.txt" "$out/$scenario-baseline.txt"

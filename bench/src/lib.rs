@@ -1,0 +1,16 @@
+//! Benchmark harness for the SignalR server.
+//!
+//! Two binaries share this library:
+//! * `loadgen` speaks SignalR over WebSockets (JSON or MessagePack) with
+//!   pre-encoded frames and runs the `echo`, `broadcast` and `idle` scenarios;
+//! * `baseline` is a bare tokio-tungstenite server doing the same socket work
+//!   with no SignalR logic: the ceiling for the same traffic.
+//!
+//! `bench/run.sh` runs a scenario against both and prints the ratio; see
+//! `docs/BENCHMARKS.md`.
+
+pub mod args;
+pub mod hist;
+pub mod procfs;
+pub mod protocol;
+pub mod ws;
