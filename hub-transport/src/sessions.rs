@@ -39,9 +39,10 @@ impl TransportKind {
 /// What a bound session's transport needs from later requests.
 #[derive(Debug, Clone)]
 pub(crate) enum Binding {
-    /// `resume` hands a new socket to the connection (stateful reconnect).
+    /// `resume` hands a new socket to the connection; only stateful
+    /// sessions have one (a channel costs memory for the connection's life).
     WebSocket {
-        resume: mpsc::Sender<Socket>,
+        resume: Option<mpsc::Sender<Box<Socket>>>,
     },
     ServerSentEvents {
         inbound: mpsc::Sender<Bytes>,
@@ -74,9 +75,11 @@ pub(crate) enum Bound {
         connection_id: ConnectionId,
         /// Whether negotiate granted stateful reconnect.
         stateful: bool,
+        /// A stateful WebSocket's later sockets (stateful reconnect).
+        resumed: Option<mpsc::Receiver<Box<Socket>>>,
     },
     /// A client reconnecting (stateful reconnect): the new socket goes here.
-    Resume(mpsc::Sender<Socket>),
+    Resume(mpsc::Sender<Box<Socket>>),
 }
 
 /// A negotiated connection.
@@ -180,21 +183,28 @@ impl Sessions {
         &self,
         token: &str,
         user_id: Option<&str>,
-        binding: Binding,
+        mut binding: Binding,
     ) -> Result<Bound, BindError> {
         self.with_session(token, user_id, |session| match &session.binding {
             _ if session.ended.is_some() => Err(BindError::NotFound),
             Some(Binding::Moved { node }) => Err(BindError::Moved(node.clone())),
             None => {
+                let mut resumed = None;
+                if let (true, Binding::WebSocket { resume }) = (session.stateful, &mut binding) {
+                    let (sender, receiver) = mpsc::channel(1);
+                    *resume = Some(sender);
+                    resumed = Some(receiver);
+                }
                 session.binding = Some(binding);
                 Ok(Bound::New {
                     connection_id: session.connection_id.clone(),
                     stateful: session.stateful,
+                    resumed,
                 })
             }
-            Some(Binding::WebSocket { resume }) if session.stateful && !resume.is_closed() => {
-                Ok(Bound::Resume(resume.clone()))
-            }
+            Some(Binding::WebSocket {
+                resume: Some(resume),
+            }) if !resume.is_closed() => Ok(Bound::Resume(resume.clone())),
             Some(bound) if bound.kind() == binding.kind() => Err(BindError::AlreadyConnected),
             Some(_) => Err(BindError::OtherTransport),
         })
@@ -342,16 +352,9 @@ mod tests {
         let sessions = Sessions::default();
         let (token, id) = sessions.create(Some("alice".into()), false, None);
         assert_ne!(token, id.as_str());
-        let (resume, _resumed) = mpsc::channel(1);
         let bind = |token: &str, user| {
             sessions
-                .bind(
-                    token,
-                    user,
-                    Binding::WebSocket {
-                        resume: resume.clone(),
-                    },
-                )
+                .bind(token, user, Binding::WebSocket { resume: None })
                 .map(|bound| match bound {
                     Bound::New { connection_id, .. } => connection_id,
                     Bound::Resume(_) => panic!("not stateful"),
@@ -387,13 +390,15 @@ mod tests {
     fn stateful_sessions_take_a_second_socket_as_a_resumption() {
         let sessions = Sessions::default();
         let (token, _) = sessions.create(None, true, None);
-        let (resume, _resumed) = mpsc::channel(1);
-        let binding = || Binding::WebSocket {
-            resume: resume.clone(),
-        };
+        let binding = || Binding::WebSocket { resume: None };
+        let first = sessions.bind(&token, None, binding());
         assert!(matches!(
-            sessions.bind(&token, None, binding()),
-            Ok(Bound::New { stateful: true, .. })
+            first,
+            Ok(Bound::New {
+                stateful: true,
+                resumed: Some(_),
+                ..
+            })
         ));
         assert!(matches!(
             sessions.bind(&token, None, binding()),
@@ -406,9 +411,8 @@ mod tests {
         let sessions = Sessions::default();
         let (used, _) = sessions.create(None, false, None);
         sessions.create(None, false, None);
-        let (resume, _resumed) = mpsc::channel(1);
         sessions
-            .bind(&used, None, Binding::WebSocket { resume })
+            .bind(&used, None, Binding::WebSocket { resume: None })
             .unwrap();
         tokio::time::advance(Duration::from_secs(16)).await;
         assert_eq!(sessions.reap(Duration::from_secs(15)), 1);

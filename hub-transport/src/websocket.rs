@@ -91,16 +91,16 @@ pub(crate) fn accept<B>(
 
     // With an id the connection was negotiated; without, the client skipped negotiation.
     let token = query_param(request.uri().query(), "id");
-    let (resume, resumed) = mpsc::channel(1);
     let bound = match &token {
         Some(token) => endpoint.sessions.bind(
             token,
             identity.user_id.as_deref(),
-            Binding::WebSocket { resume },
+            Binding::WebSocket { resume: None },
         ),
         None => Ok(Bound::New {
             connection_id: ConnectionId::random(),
             stateful: false,
+            resumed: None,
         }),
     };
     match bound {
@@ -109,20 +109,21 @@ pub(crate) fn accept<B>(
         Ok(Bound::Resume(resume)) => {
             state.tracker.spawn(async move {
                 if let Some(socket) = upgraded.await {
-                    let _ = resume.send(socket).await;
+                    let _ = resume.send(Box::new(socket)).await;
                 }
             });
         }
         Ok(Bound::New {
             connection_id,
             stateful,
+            resumed,
         }) => {
             let options = &endpoint.options;
             let mut transport = WebSocketTransport {
                 socket: None,
                 close_timeout: options.websocket_close_timeout,
                 close_code: CloseCode::Normal,
-                resumed: stateful.then_some(resumed),
+                resumed,
                 grace: options.disconnect_timeout,
                 detached_since: None,
             };
@@ -174,7 +175,7 @@ struct WebSocketTransport {
     /// The status of our close frame: 1000, or why the client's input was refused.
     close_code: CloseCode,
     /// New sockets of the same connection; `Some` while it may resume.
-    resumed: Option<mpsc::Receiver<Socket>>,
+    resumed: Option<mpsc::Receiver<Box<Socket>>>,
     /// How long a lost socket may stay lost.
     grace: Duration,
     detached_since: Option<Instant>,
@@ -250,7 +251,7 @@ impl Transport for WebSocketTransport {
                 let since = self.detached_since.unwrap_or_else(Instant::now);
                 let resumed = self.resumed.as_mut()?;
                 tokio::select! {
-                    socket = resumed.recv() => return socket.map(|socket| Ok(self.attach(socket))),
+                    socket = resumed.recv() => return socket.map(|socket| Ok(self.attach(*socket))),
                     () = sleep_until(since + self.grace) => {
                         tracing::debug!("the client did not reconnect in time");
                         return None;
@@ -260,7 +261,7 @@ impl Transport for WebSocketTransport {
             let event = match &mut self.resumed {
                 Some(resumed) => tokio::select! {
                     message = socket.next() => SocketEvent::Message(message),
-                    socket = resumed.recv() => SocketEvent::Replaced(socket.map(Box::new)),
+                    socket = resumed.recv() => SocketEvent::Replaced(socket),
                 },
                 None => SocketEvent::Message(socket.next().await),
             };
