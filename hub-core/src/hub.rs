@@ -162,8 +162,12 @@ impl Hub {
 
     /// Runs one connection over `transport` until it ends: handshake, messages,
     /// cleanup. Transports call this once per connection.
-    pub async fn serve_connection<T: Transport>(&self, transport: T, info: ConnectionInfo) {
-        connection::serve(self.shared.clone(), transport, info).await;
+    pub fn serve_connection<T: Transport>(
+        &self,
+        transport: T,
+        info: ConnectionInfo,
+    ) -> impl Future<Output = ()> + Send + 'static + use<T> {
+        connection::serve(self.shared.clone(), transport, info)
     }
 }
 

@@ -519,9 +519,10 @@ pub(crate) fn run_connection<T: Transport>(
         stateful_reconnect: start.stateful,
     };
     let token = start.token;
+    let cluster = hub.context().cluster();
+    let serve = hub.serve_connection(transport, info);
     async move {
-        let cluster = hub.context().cluster();
-        hub.serve_connection(transport, info).await;
+        serve.await;
         if let Some(token) = token
             && let Some(origin) = sessions.end(&token)
             && let Some(link) = cluster

@@ -74,14 +74,16 @@ pub(crate) fn accept<B>(
     let on_upgrade = hyper::upgrade::on(&mut request);
     let upgraded = async move {
         match on_upgrade.await {
-            Ok(upgraded) => Some(
+            // Boxed: the transport is moved around, and a stateful
+            // connection's sockets travel through a channel.
+            Ok(upgraded) => Some(Box::new(
                 WebSocketStream::from_raw_socket(
                     TokioIo::new(upgraded),
                     Role::Server,
                     Some(config),
                 )
                 .await,
-            ),
+            )),
             Err(error) => {
                 tracing::debug!(%error, "WebSocket upgrade failed");
                 None
@@ -109,7 +111,7 @@ pub(crate) fn accept<B>(
         Ok(Bound::Resume(resume)) => {
             state.tracker.spawn(async move {
                 if let Some(socket) = upgraded.await {
-                    let _ = resume.send(Box::new(socket)).await;
+                    let _ = resume.send(socket).await;
                 }
             });
         }
@@ -146,7 +148,10 @@ pub(crate) fn accept<B>(
                     return;
                 };
                 transport.socket = Some(socket);
-                run_connection(hub, sessions, transport, start, &state_for_task).await;
+                // A task of its own: this one's state (the upgrade) is done
+                // with, and a connection task lives as long as its client.
+                let connection = run_connection(hub, sessions, transport, start, &state_for_task);
+                state_for_task.tracker.spawn(connection);
             });
         }
     }
@@ -170,7 +175,7 @@ pub(crate) fn accept<B>(
 /// dropped; the connection resends them from its replay buffer.
 struct WebSocketTransport {
     /// `None` while detached (or before the upgrade completes).
-    socket: Option<Socket>,
+    socket: Option<Box<Socket>>,
     close_timeout: Duration,
     /// The status of our close frame: 1000, or why the client's input was refused.
     close_code: CloseCode,
@@ -222,7 +227,7 @@ impl WebSocketTransport {
         }
     }
 
-    fn attach(&mut self, socket: Socket) -> TransportEvent {
+    fn attach(&mut self, socket: Box<Socket>) -> TransportEvent {
         self.socket = Some(socket);
         self.detached_since = None;
         TransportEvent::Resumed
@@ -251,7 +256,7 @@ impl Transport for WebSocketTransport {
                 let since = self.detached_since.unwrap_or_else(Instant::now);
                 let resumed = self.resumed.as_mut()?;
                 tokio::select! {
-                    socket = resumed.recv() => return socket.map(|socket| Ok(self.attach(*socket))),
+                    socket = resumed.recv() => return socket.map(|socket| Ok(self.attach(socket))),
                     () = sleep_until(since + self.grace) => {
                         tracing::debug!("the client did not reconnect in time");
                         return None;
@@ -266,7 +271,7 @@ impl Transport for WebSocketTransport {
                 None => SocketEvent::Message(socket.next().await),
             };
             let message = match event {
-                SocketEvent::Replaced(Some(new)) => return Some(Ok(self.attach(*new))),
+                SocketEvent::Replaced(Some(new)) => return Some(Ok(self.attach(new))),
                 SocketEvent::Replaced(None) => {
                     self.resumed = None;
                     continue;
@@ -349,7 +354,7 @@ impl Transport for WebSocketTransport {
             code: self.close_code,
             reason: Default::default(),
         };
-        if socket.close(Some(frame)).await.is_err() {
+        if WebSocketStream::close(socket, Some(frame)).await.is_err() {
             return;
         }
         // Wait (bounded) for the client's close frame, as ASP.NET does.

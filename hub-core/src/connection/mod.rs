@@ -176,11 +176,15 @@ impl std::fmt::Debug for Connection {
 }
 
 /// Runs a connection from handshake to cleanup.
-pub(crate) async fn serve<T: Transport>(
+///
+/// A plain function returning the future (not an `async fn`): the transport
+/// and the connection info are captured once, not once per layer, which keeps
+/// the task of an idle connection small.
+pub(crate) fn serve<T: Transport>(
     hub: Arc<HubShared>,
     mut transport: T,
     info: ConnectionInfo,
-) {
+) -> impl Future<Output = ()> + Send + 'static {
     let span = tracing::debug_span!(
         "connection",
         id = %info.connection_id,
@@ -194,8 +198,15 @@ pub(crate) async fn serve<T: Transport>(
             Framing::RecordSeparator,
             options.maximum_receive_message_size,
         );
-        let Some(handshake) =
-            handshake::perform(&mut transport, &mut reader, &options, &info.shutdown).await
+        // Each phase's future is boxed: only one of them is alive at a time,
+        // and an idle connection should hold only the event loop's.
+        let Some(handshake) = Box::pin(handshake::perform(
+            &mut transport,
+            &mut reader,
+            &options,
+            &info.shutdown,
+        ))
+        .await
         else {
             return;
         };
@@ -243,7 +254,7 @@ pub(crate) async fn serve<T: Transport>(
             connected,
             stateful,
         );
-        let reason = event_loop.run().await;
+        let reason = Box::pin(event_loop.run()).await;
         connection.metrics.ended(reason.label());
         let error = reason.disconnect_error();
         match &error {
@@ -251,14 +262,13 @@ pub(crate) async fn serve<T: Transport>(
             None => tracing::debug!("connection closing"),
         }
         connection.pending_results.close();
-        event_loop.finish(&reason).await;
+        Box::pin(event_loop.finish(&reason)).await;
         drop(event_loop);
         outbox.close();
         on_disconnected(&ctx, error.map(HubError::unexpected)).await;
         hub.registry().unregister(&connection);
     }
     .instrument(span)
-    .await
 }
 
 /// Runs the hub's `on_disconnected` (through the filters); a panic in it is logged.
