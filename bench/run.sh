@@ -12,6 +12,9 @@
 # REPEAT=N runs the pair N times, alternating, and compares each server's best
 # run (highest calls/s or deliveries/s; first run for idle): other work on the
 # machine only ever makes a run slower.
+# BEFORE=path/to/testhub adds a third server, an earlier build of testhub
+# (e.g. built from another commit with CARGO_TARGET_DIR=target/before), run in
+# the same alternation, and prints testhub / before as well.
 # Results are kept in target/bench/<scenario>-<server>.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,16 +55,22 @@ stop_server() {
 }
 trap stop_server EXIT
 
+servers="testhub baseline"
+declare -A binary=([testhub]=target/release/testhub [baseline]=target/release/baseline)
+if [ -n "${BEFORE:-}" ]; then
+    [ -x "$BEFORE" ] || { echo "BEFORE=$BEFORE is not an executable" >&2; exit 2; }
+    servers="$servers before"
+    binary[before]=$BEFORE
+fi
 repeat=${REPEAT:-1}
-: >"$out/$scenario-testhub.txt"
-: >"$out/$scenario-baseline.txt"
+for server in $servers; do : >"$out/$scenario-$server.txt"; done
 for run in $(seq "$repeat"); do
-for server in testhub baseline; do
+for server in $servers; do
     wait_quiet
     log="$out/$scenario-$server-$run.server.log"
     rm -f "$log"
     : >"$log"
-    taskset -c 0 "target/release/$server" --addr 127.0.0.1:0 >"$log" 2>&1 &
+    taskset -c 0 "${binary[$server]}" --addr 127.0.0.1:0 >"$log" 2>&1 &
     server_pid=$!
     url=
     for _ in $(seq 100); do
@@ -78,26 +87,31 @@ for server in testhub baseline; do
 done
 done
 
-echo "== testhub / baseline (best of $repeat)"
-awk '
-    FNR == 1 { file++ }
-    /^RESULT / {
-        delete r
-        for (i = 2; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
-        score = ("calls_per_s" in r) ? r["calls_per_s"] : (("deliveries_per_s" in r) ? r["deliveries_per_s"] : 0)
-        runs[file] = runs[file] " " score
-        if (!(file in best) || score + 0 > best[file] + 0) { best[file] = score; line[file] = $0 }
-    }
-    END {
-        if (runs[1] != "" && $0 !~ /idle/) printf "runs (throughput): testhub%s; baseline%s\n", runs[1], runs[2]
-        n = split(line[1], f1, " ")
-        split(line[2], f2, " ")
-        for (i = 2; i <= n; i++) { split(f2[i], kv, "="); b[kv[1]] = kv[2] }
-        printf "%-22s %14s %14s %8s\n", "metric", "testhub", "baseline", "ratio"
-        for (i = 2; i <= n; i++) {
-            split(f1[i], kv, "="); k = kv[1]; a = kv[2]
-            ratio = "-"
-            if (a ~ /^[0-9.]+$/ && b[k] ~ /^[0-9.]+$/ && b[k] + 0 != 0) ratio = sprintf("%.2f", a / b[k])
-            printf "%-22s %14s %14s %8s\n", k, a, b[k], ratio
+# Prints the best run of two servers side by side, with their ratio.
+compare() {
+    echo "== $1 / $2 (best of $repeat)"
+    awk -v first="$1" -v second="$2" '
+        FNR == 1 { file++ }
+        /^RESULT / {
+            delete r
+            for (i = 2; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
+            score = ("calls_per_s" in r) ? r["calls_per_s"] : (("deliveries_per_s" in r) ? r["deliveries_per_s"] : 0)
+            runs[file] = runs[file] " " score
+            if (!(file in best) || score + 0 > best[file] + 0) { best[file] = score; line[file] = $0 }
         }
-    }' "$out/$scenario-testhub.txt" "$out/$scenario-baseline.txt"
+        END {
+            if (runs[1] != "" && $0 !~ /idle/) printf "runs (throughput): %s%s; %s%s\n", first, runs[1], second, runs[2]
+            n = split(line[1], f1, " ")
+            split(line[2], f2, " ")
+            for (i = 2; i <= n; i++) { split(f2[i], kv, "="); b[kv[1]] = kv[2] }
+            printf "%-22s %14s %14s %8s\n", "metric", first, second, "ratio"
+            for (i = 2; i <= n; i++) {
+                split(f1[i], kv, "="); k = kv[1]; a = kv[2]
+                ratio = "-"
+                if (a ~ /^[0-9.]+$/ && b[k] ~ /^[0-9.]+$/ && b[k] + 0 != 0) ratio = sprintf("%.2f", a / b[k])
+                printf "%-22s %14s %14s %8s\n", k, a, b[k], ratio
+            }
+        }' "$out/$scenario-$1.txt" "$out/$scenario-$2.txt"
+}
+compare testhub baseline
+if [ -n "${BEFORE:-}" ]; then compare testhub before; fi

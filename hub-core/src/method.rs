@@ -93,8 +93,9 @@ pub struct MethodCall<'a> {
     pub(crate) stream_ids: &'a [Cow<'a, str>],
     /// Upload streams the shim created, for the connection to feed.
     pub(crate) uploads: RefCell<Vec<(Box<str>, mpsc::Sender<UploadEvent>)>>,
-    /// Stops a server-to-client stream (the client's CancelInvocation).
-    pub(crate) cancellation: CancellationToken,
+    /// Stops a server-to-client stream (the client's CancelInvocation);
+    /// streaming invocations only.
+    pub(crate) cancellation: Option<CancellationToken>,
 }
 
 impl MethodCall<'_> {
@@ -155,7 +156,7 @@ impl MethodCall<'_> {
         StreamSink {
             connection: self.ctx.connection().clone(),
             invocation_id: self.invocation_id.unwrap_or_default().into(),
-            cancellation: self.cancellation.clone(),
+            cancellation: self.cancellation.clone().unwrap_or_default(),
         }
     }
 }

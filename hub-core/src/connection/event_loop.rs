@@ -18,8 +18,10 @@ use tokio::time::{Instant, Sleep, sleep_until, timeout};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use super::CloseReason;
+use super::deadline::within;
 use super::invocations::{Finished, InvocationMeta, Invocations};
 use super::outbox::Outbox;
+use super::poll_on_wake::PollOnWake;
 use super::replay::Replay;
 use super::streams::Streams;
 use crate::context::HubCtx;
@@ -53,7 +55,7 @@ pub(super) struct EventLoop<T> {
     connected: Option<BoxFuture<'static, HubResult<()>>>,
     /// Stateful reconnect state, when the client negotiated it.
     replay: Option<Replay>,
-    closing: Pin<Box<WaitForCancellationFutureOwned>>,
+    closing: PollOnWake<WaitForCancellationFutureOwned>,
     timer: Option<Pin<Box<Sleep>>>,
     last_read: Instant,
     last_write: Instant,
@@ -86,7 +88,7 @@ impl<T: Transport> EventLoop<T> {
             streams: Streams::default(),
             connected: Some(connected),
             replay: stateful.then(|| Replay::new(options.stateful_reconnect_buffer_size)),
-            closing: Box::pin(connection.closing.clone().cancelled_owned()),
+            closing: PollOnWake::new(connection.closing.clone().cancelled_owned()),
             timer,
             last_read: now,
             last_write: now,
@@ -192,9 +194,9 @@ impl<T: Transport> EventLoop<T> {
         self.ctx.connection().metrics().sent.increment(1);
         let format = self.protocol.transfer_format();
         let send_timeout = self.ctx.connection().options().send_timeout;
-        match timeout(send_timeout, self.transport.feed(payload, format)).await {
-            Ok(result) => result.map_err(transport_failed),
-            Err(_) => Err(CloseReason::SendTimeout),
+        match within(send_timeout, self.transport.feed(payload, format)).await {
+            Some(result) => result.map_err(transport_failed),
+            None => Err(CloseReason::SendTimeout),
         }
     }
 
@@ -209,9 +211,9 @@ impl<T: Transport> EventLoop<T> {
 
     async fn flush(&mut self) -> Step {
         let send_timeout = self.ctx.connection().options().send_timeout;
-        match timeout(send_timeout, self.transport.flush()).await {
-            Ok(result) => result.map_err(transport_failed)?,
-            Err(_) => return Err(CloseReason::SendTimeout),
+        match within(send_timeout, self.transport.flush()).await {
+            Some(result) => result.map_err(transport_failed)?,
+            None => return Err(CloseReason::SendTimeout),
         }
         self.last_write = Instant::now();
         Ok(())
@@ -234,6 +236,14 @@ impl<T: Transport> EventLoop<T> {
     }
 
     async fn complete(&mut self, finished: Finished) -> Step {
+        self.write_completion(finished).await?;
+        self.flush().await?;
+        self.process_and_answer().await
+    }
+
+    /// Writes an invocation's Completion (not flushed), after the messages
+    /// the method sent to its caller.
+    async fn write_completion(&mut self, finished: Finished) -> Step {
         if finished.failed() {
             self.ctx
                 .connection()
@@ -244,15 +254,31 @@ impl<T: Transport> EventLoop<T> {
         let meta = &finished.meta;
         let stream = meta.invocation_id.as_deref().filter(|_| meta.owns_stream);
         self.streams.finished(stream, &meta.upload_ids);
-        // Messages the method sent to its caller go out before its Completion.
         self.drain_outbox().await?;
         let detailed = self.ctx.connection().options().enable_detailed_errors;
         if let Some(completion) = finished.completion(self.protocol, detailed) {
             self.feed_tracked(completion).await?;
         }
-        self.flush().await?;
-        // A slot is free: resume records left unparsed while the queue was full.
-        self.process_buffered()
+        Ok(())
+    }
+
+    /// Handles buffered records (a slot may have freed, or data arrived) and
+    /// answers the invocations that finished as they started, each after what
+    /// it sent its caller; one flush for all of them.
+    async fn process_and_answer(&mut self) -> Step {
+        let mut wrote = false;
+        loop {
+            self.process_buffered()?;
+            let Some(finished) = self.invocations.take_ready() else {
+                break;
+            };
+            self.write_completion(finished).await?;
+            wrote = true;
+        }
+        if wrote {
+            self.flush().await?;
+        }
+        Ok(())
     }
 
     async fn receive(&mut self, event: Option<Result<TransportEvent, TransportError>>) -> Step {
@@ -284,7 +310,7 @@ impl<T: Transport> EventLoop<T> {
         self.reader
             .push(inbound.data)
             .map_err(CloseReason::Protocol)?;
-        self.process_buffered()
+        self.process_and_answer().await
     }
 
     /// The client is back on a new socket: tell it where our numbering stands,
@@ -448,7 +474,7 @@ impl<T: Transport> EventLoop<T> {
             arguments: &invocation.arguments,
             stream_ids: &invocation.stream_ids,
             uploads: RefCell::new(Vec::new()),
-            cancellation: CancellationToken::new(),
+            cancellation: streaming.then(CancellationToken::new),
         };
         let future = dispatch
             .invoke(index, &call)
@@ -456,8 +482,8 @@ impl<T: Transport> EventLoop<T> {
         let uploads = call.uploads.into_inner();
         meta.upload_ids = uploads.iter().map(|(id, _)| id.clone()).collect();
         self.streams.add_uploads(uploads);
-        if let (true, Some(id)) = (streaming, id) {
-            self.streams.start_outgoing(id, call.cancellation);
+        if let (Some(cancellation), Some(id)) = (call.cancellation, id) {
+            self.streams.start_outgoing(id, cancellation);
             meta.owns_stream = true;
         }
         connection.metrics().invocations.increment(1);

@@ -1,13 +1,17 @@
 //! Scheduling of one connection's invocations: at most
 //! `maximum_parallel_invocations_per_client` run at once, the rest wait in
 //! arrival order in a bounded queue.
+//!
+//! An invocation is polled once as it starts: one that finishes at once (most
+//! methods do) never enters the set of running futures, and its Completion
+//! goes out with the others of the same read, in one flush.
 
 use std::any::Any;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 use futures_util::future::CatchUnwind;
@@ -118,6 +122,8 @@ impl Future for Running {
 pub(super) struct Invocations {
     running: FuturesUnordered<Running>,
     queued: VecDeque<Running>,
+    /// Invocations that finished as they started, not yet reported.
+    ready: VecDeque<Finished>,
     /// Running invocations holding a slot.
     slots_used: usize,
     max_parallel: usize,
@@ -129,6 +135,7 @@ impl Invocations {
         Self {
             running: FuturesUnordered::new(),
             queued: VecDeque::new(),
+            ready: VecDeque::new(),
             slots_used: 0,
             max_parallel: max_parallel.max(1),
             max_queued: max_queued.max(1),
@@ -155,27 +162,67 @@ impl Invocations {
     fn schedule(&mut self, running: Running) {
         let uses_slot = running.meta.as_ref().is_some_and(|meta| meta.uses_slot);
         if !uses_slot {
-            self.running.push(running);
+            self.run(running);
         } else if self.slots_used < self.max_parallel {
             self.slots_used += 1;
-            self.running.push(running);
+            self.run(running);
         } else {
             self.queued.push_back(running);
         }
     }
 
-    /// Whether more messages may be read: false while the queue is full.
-    pub(super) fn accepting(&self) -> bool {
-        self.queued.len() < self.max_queued
+    /// Starts an invocation that has its slot: polls it once, with a waker
+    /// that does nothing (the running set polls it again with the task's
+    /// waker when it is not finished). One that finished waits in `ready`;
+    /// its slot goes to the next queued invocation, which starts in the
+    /// running set, after the connection has written what this one sent.
+    fn run(&mut self, mut running: Running) {
+        match Pin::new(&mut running).poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Pending => self.running.push(running),
+            Poll::Ready(finished) => {
+                if finished.meta.uses_slot
+                    && let Some(next) = self.next_queued()
+                {
+                    self.running.push(next);
+                }
+                self.ready.push_back(finished);
+            }
+        }
     }
 
-    /// Whether anything is running.
+    /// The queued invocation that takes a freed slot, if any (else the slot
+    /// is released).
+    fn next_queued(&mut self) -> Option<Running> {
+        let next = self.queued.pop_front();
+        if next.is_none() {
+            self.slots_used -= 1;
+        }
+        next
+    }
+
+    /// Whether more messages may be handled: not while the queue is full,
+    /// nor while an invocation that finished as it started is unreported
+    /// (what it sent its caller, then its Completion, go out before the next
+    /// message is handled).
+    pub(super) fn accepting(&self) -> bool {
+        self.queued.len() < self.max_queued && self.ready.is_empty()
+    }
+
+    /// Whether nothing is running or waiting to be reported.
     pub(super) fn is_idle(&self) -> bool {
-        self.running.is_empty()
+        self.running.is_empty() && self.ready.is_empty()
+    }
+
+    /// An invocation that finished as it started, if any.
+    pub(super) fn take_ready(&mut self) -> Option<Finished> {
+        self.ready.pop_front()
     }
 
     /// Waits for the next invocation to finish; pending forever when none runs.
     pub(super) async fn next_finished(&mut self) -> Finished {
+        if let Some(finished) = self.ready.pop_front() {
+            return finished;
+        }
         if self.running.is_empty() {
             std::future::pending::<()>().await;
         }
@@ -184,11 +231,10 @@ impl Invocations {
             .next()
             .await
             .expect("running invocations are not empty");
-        if finished.meta.uses_slot {
-            match self.queued.pop_front() {
-                Some(next) => self.running.push(next),
-                None => self.slots_used -= 1,
-            }
+        if finished.meta.uses_slot
+            && let Some(next) = self.next_queued()
+        {
+            self.running.push(next);
         }
         finished
     }

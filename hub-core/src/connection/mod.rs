@@ -7,10 +7,12 @@
 //! bounded outbox, or ask it to close.
 
 mod close;
+mod deadline;
 mod event_loop;
 mod handshake;
 mod invocations;
 mod outbox;
+mod poll_on_wake;
 mod replay;
 mod streams;
 

@@ -6,9 +6,12 @@
 //! instead (while the queue is more than half full), so they are never lost.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use futures_util::task::AtomicWaker;
 use tokio::sync::Notify;
 
 use crate::options::SlowConsumerPolicy;
@@ -38,8 +41,11 @@ struct Queue {
 
 pub(crate) struct Outbox {
     queue: Mutex<Queue>,
+    /// How many entries are queued, readable without the lock (updated
+    /// under it): the event loop polls an empty outbox without locking.
+    queued: AtomicUsize,
     /// Wakes the event loop when the queue becomes non-empty.
-    readable: Notify,
+    reader: AtomicWaker,
     /// Wakes replies waiting for room.
     room: Notify,
     capacity: usize,
@@ -53,7 +59,8 @@ impl Outbox {
                 entries: VecDeque::new(),
                 closed: false,
             }),
-            readable: Notify::new(),
+            queued: AtomicUsize::new(0),
+            reader: AtomicWaker::new(),
             room: Notify::new(),
             capacity: capacity.max(1),
             policy,
@@ -95,9 +102,10 @@ impl Outbox {
             bytes,
             droppable: true,
         });
+        self.queued.store(queue.entries.len(), Ordering::Release);
         drop(queue);
         if was_empty {
-            self.readable.notify_one();
+            self.reader.wake();
         }
         pushed
     }
@@ -116,9 +124,10 @@ impl Outbox {
             bytes,
             droppable: false,
         });
+        self.queued.store(queue.entries.len(), Ordering::Release);
         drop(queue);
         if was_empty {
-            self.readable.notify_one();
+            self.reader.wake();
         }
         Ok(())
     }
@@ -143,19 +152,31 @@ impl Outbox {
     }
 
     /// Up to `max` queued messages, oldest first; waits while none is queued.
-    /// Cancel-safe.
+    /// Cancel-safe. One reader at a time (the connection's event loop).
     pub(crate) async fn recv_batch(&self, max: usize) -> Vec<Bytes> {
-        loop {
-            let batch = self.try_recv_batch(max);
-            if !batch.is_empty() {
-                return batch;
-            }
-            self.readable.notified().await;
+        std::future::poll_fn(|cx| self.poll_recv_batch(cx, max)).await
+    }
+
+    fn poll_recv_batch(&self, cx: &mut Context<'_>, max: usize) -> Poll<Vec<Bytes>> {
+        let batch = self.try_recv_batch(max);
+        if !batch.is_empty() {
+            return Poll::Ready(batch);
+        }
+        self.reader.register(cx.waker());
+        // A push between the first check and the registration woke no one.
+        let batch = self.try_recv_batch(max);
+        if batch.is_empty() {
+            Poll::Pending
+        } else {
+            Poll::Ready(batch)
         }
     }
 
     /// Up to `max` queued messages, without waiting.
     pub(crate) fn try_recv_batch(&self, max: usize) -> Vec<Bytes> {
+        if self.queued.load(Ordering::Acquire) == 0 {
+            return Vec::new();
+        }
         let mut queue = self.lock();
         let take = queue.entries.len().min(max);
         let batch: Vec<Bytes> = queue
@@ -163,6 +184,7 @@ impl Outbox {
             .drain(..take)
             .map(|entry| entry.bytes)
             .collect();
+        self.queued.store(queue.entries.len(), Ordering::Release);
         let room = queue.entries.len() <= self.capacity / 2;
         drop(queue);
         if !batch.is_empty() && room {
@@ -176,6 +198,7 @@ impl Outbox {
         let mut queue = self.lock();
         queue.closed = true;
         queue.entries.clear();
+        self.queued.store(0, Ordering::Release);
         drop(queue);
         self.room.notify_waiters();
     }
