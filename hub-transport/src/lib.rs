@@ -36,6 +36,7 @@
 //! }
 //! ```
 
+mod accept_failures;
 mod auth;
 mod cors;
 mod endpoint;

@@ -17,6 +17,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::accept_failures::AcceptFailures;
 use crate::auth::Authenticator;
 use crate::cors::Cors;
 use crate::endpoint::HubEndpoint;
@@ -202,14 +203,18 @@ impl Server {
         let state = self.router.state.clone();
         let reaper = tokio::spawn(reap_sessions(self.router.endpoints.clone()));
         tokio::pin!(stop);
+        let mut failures = AcceptFailures::default();
         loop {
             tokio::select! {
                 accepted = self.listener.accept() => match accepted {
-                    Ok((stream, remote_addr)) => self.spawn_http_connection(stream, remote_addr),
+                    Ok((stream, remote_addr)) => {
+                        failures.recovered();
+                        self.spawn_http_connection(stream, remote_addr);
+                    }
                     Err(error) => {
                         // Out of file descriptors and the like: back off, keep serving.
-                        tracing::warn!(%error, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        let pause = failures.failed(&error);
+                        tokio::time::sleep(pause).await;
                     }
                 },
                 () = &mut stop => break,
