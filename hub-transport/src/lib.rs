@@ -61,3 +61,40 @@ pub use options::{EndpointOptions, Transports};
 pub use server::{Server, ServerBuilder, ShutdownHandle};
 pub use service::{HubService, HubServiceBuilder};
 pub use shutdown::shutdown_signal;
+
+/// Crate-private helpers exposed for the fuzz targets in `fuzz/` and the corpus
+/// replay test; not part of the API (no stability promise). Each function only
+/// forwards to the code the server runs.
+#[doc(hidden)]
+pub mod __fuzz {
+    use std::path::{Path, PathBuf};
+
+    use bytes::Bytes;
+
+    /// The first value of query parameter `name`, as negotiate and the
+    /// transports read `id`, `negotiateVersion`, `useStatefulReconnect`.
+    pub fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+        crate::http_util::query_param(query, name)
+    }
+
+    /// A payload formatted as one Server-Sent Event (`data:` lines, blank line).
+    pub fn sse_event(payload: &[u8]) -> Bytes {
+        crate::sse::event(payload)
+    }
+
+    /// The file a request `path` maps to under a static mount of `target` at
+    /// `url_path` (a directory when `is_dir`), as the static file server resolves it.
+    pub fn resolve_static(
+        url_path: &str,
+        target: &Path,
+        is_dir: bool,
+        path: &str,
+    ) -> Option<PathBuf> {
+        crate::static_files::StaticMount {
+            url_path: url_path.to_owned(),
+            target: target.to_owned(),
+            is_dir,
+        }
+        .resolve(path)
+    }
+}

@@ -55,7 +55,7 @@ pub(crate) fn open(inbound: mpsc::Receiver<Bytes>) -> (Response<Body>, ServerSen
 }
 
 /// Formats a payload as one event: a `data:` line per line, then a blank line.
-fn event(payload: &[u8]) -> Bytes {
+pub(crate) fn event(payload: &[u8]) -> Bytes {
     let mut event = BytesMut::with_capacity(payload.len() + 16);
     for line in payload.split(|&byte| byte == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);

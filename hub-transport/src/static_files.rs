@@ -18,7 +18,7 @@ pub(crate) struct StaticMount {
 impl StaticMount {
     /// The file a request path maps to, if it is under this mount. Paths with
     /// `..`, backslashes or other non-plain components never match.
-    fn resolve(&self, path: &str) -> Option<PathBuf> {
+    pub(crate) fn resolve(&self, path: &str) -> Option<PathBuf> {
         if !self.is_dir {
             return (path == self.url_path).then(|| self.target.clone());
         }

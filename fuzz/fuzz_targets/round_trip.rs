@@ -1,0 +1,3 @@
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| signalr_fuzz::core_checks::check_round_trip(data));
