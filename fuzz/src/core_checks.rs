@@ -491,19 +491,10 @@ pub fn check_sse_lp_bodies(data: &[u8]) {
                     expected.starts_with(&read_so_far),
                     "records read before the error differ from the reference"
                 );
-                if end != End::TooLarge {
-                    // KNOWN FINDING (fuzz/README.md, "MessageReader::push without
-                    // draining"): push() counts complete records still buffered as
-                    // part of the incomplete one, so a reader not drained before a
-                    // push can refuse records within the limit. Connections always
-                    // drain first; remove this exception once push() counts only the
-                    // bytes after the last complete record.
-                    assert!(
-                        per_drain > 1 && expected.len() > read_so_far.len(),
-                        "the reader failed on a stream within the limit"
-                    );
-                    return;
-                }
+                assert!(
+                    end == End::TooLarge,
+                    "the reader failed on a stream within the limit"
+                );
                 // Drained after every payload (as a connection does), every record
                 // before the one over the limit is read first. Otherwise push() may
                 // fail before the caller reads the complete records it holds.
@@ -712,12 +703,11 @@ fn round_trip(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     Ok(())
 }
 
-/// KNOWN FINDING (fuzz/README.md, "JSON floats"): serde_json, built without its
-/// `float_roundtrip` feature, may read a float a few ULPs away from the value its
-/// text denotes (the fuzzers found 1 and 2; its fast path rounds up to three
-/// times). Until the workspace enables that feature, JSON floats may differ by
-/// this many ULPs; set it to 0 once it does.
-pub const JSON_FLOAT_ULP_TOLERANCE: u64 = 4;
+/// How many ULPs a JSON float read back may differ from the value its text
+/// denotes: none, since the workspace builds serde_json with `float_roundtrip`
+/// (without it, the fuzzers found floats read 1 and 2 ULPs off; see
+/// fuzz/README.md, "JSON floats").
+pub const JSON_FLOAT_ULP_TOLERANCE: u64 = 0;
 
 /// Whether `read` is the float `exact` (within [`JSON_FLOAT_ULP_TOLERANCE`] for JSON).
 fn same_float(protocol: Protocol, read: f64, exact: f64) -> bool {

@@ -98,46 +98,32 @@ pub fn check_sse_event(payload: &[u8]) {
         .strip_suffix(b"\r\n\r\n")
         .expect("an event must end with \\r\\n\\r\\n");
     // Read as the formatter writes lines (ended by CRLF), the event is the payload
-    // with each LF-ended line's trailing CR dropped.
+    // with each line break (CRLF, LF or a lone CR) as LF.
     let mut data = Vec::new();
     for (index, line) in split_crlf(body).into_iter().enumerate() {
         let value = line
             .strip_prefix(b"data: ")
             .unwrap_or_else(|| panic!("a line that is not data: {line:?}"));
+        assert!(
+            !value.contains(&b'\r') && !value.contains(&b'\n'),
+            "a data line holds a line break: {line:?}"
+        );
         if index > 0 {
             data.push(b'\n');
         }
         data.extend_from_slice(value);
     }
-    let lines: Vec<&[u8]> = payload
-        .split(|&byte| byte == b'\n')
-        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
-        .collect();
+    let payload_lines = normalize_line_breaks(payload);
     assert_eq!(
-        data,
-        lines.join(&b'\n'),
+        data, payload_lines,
         "the data lines do not carry the payload"
     );
-    // KNOWN FINDING (fuzz/README.md, "SSE and lone CR"): a CR not followed by LF
-    // ends a line for an EventSource, but the formatter leaves it inside a `data:`
-    // line, so the client loses the rest of that line. Remove this condition once
-    // `sse::event` splits lines at CR too.
-    if !has_lone_cr(payload) {
-        let events = parse_event_stream(&event);
-        assert_eq!(
-            events,
-            [normalize_line_breaks(payload)],
-            "an EventSource does not read the payload back"
-        );
-    }
-}
-
-/// Whether a CR in `payload` is not followed by LF.
-pub fn has_lone_cr(payload: &[u8]) -> bool {
-    payload
-        .iter()
-        .enumerate()
-        .any(|(index, &byte)| byte == b'\r' && payload.get(index + 1) != Some(&b'\n'))
+    let events = parse_event_stream(&event);
+    assert_eq!(
+        events,
+        [payload_lines],
+        "an EventSource does not read the payload back"
+    );
 }
 
 fn split_crlf(text: &[u8]) -> Vec<&[u8]> {

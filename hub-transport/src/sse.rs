@@ -55,13 +55,21 @@ pub(crate) fn open(inbound: mpsc::Receiver<Bytes>) -> (Response<Body>, ServerSen
 }
 
 /// Formats a payload as one event: a `data:` line per line, then a blank line.
+///
+/// Lines end at CRLF, LF or a lone CR, as an `EventSource` reads them, so the
+/// client reads each line break as LF (the same JSON whitespace) and never
+/// loses the rest of a line after a CR.
 pub(crate) fn event(payload: &[u8]) -> Bytes {
     let mut event = BytesMut::with_capacity(payload.len() + 16);
-    for line in payload.split(|&byte| byte == b'\n') {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let mut rest = payload;
+    loop {
+        let end = rest.iter().position(|&byte| byte == b'\r' || byte == b'\n');
         event.put_slice(b"data: ");
-        event.put_slice(line);
+        event.put_slice(&rest[..end.unwrap_or(rest.len())]);
         event.put_slice(b"\r\n");
+        let Some(end) = end else { break };
+        let crlf = rest[end] == b'\r' && rest.get(end + 1) == Some(&b'\n');
+        rest = &rest[end + if crlf { 2 } else { 1 }..];
     }
     event.put_slice(b"\r\n");
     event.freeze()
@@ -136,6 +144,17 @@ mod tests {
         assert_eq!(
             &event(b"a\nb\r\nc")[..],
             b"data: a\r\ndata: b\r\ndata: c\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn ends_lines_at_a_lone_cr_too() {
+        // An EventSource ends a line at CR, LF or CRLF: a CR left inside a
+        // `data:` line would cut the rest of that line off.
+        assert_eq!(&event(b"a\rb")[..], b"data: a\r\ndata: b\r\n\r\n");
+        assert_eq!(
+            &event(b"[1,\r\r\n2]\r")[..],
+            b"data: [1,\r\ndata: \r\ndata: 2]\r\ndata: \r\n\r\n"
         );
     }
 }

@@ -28,6 +28,10 @@ pub struct MessageReader {
     chunk: Bytes,
     /// A record carried across payloads (at most one of `chunk`/`partial` is non-empty).
     partial: BytesMut,
+    /// How many leading bytes of `partial` are known to hold no record
+    /// separator: each byte is searched once however many payloads a record
+    /// spans (record-separated framing).
+    scanned: usize,
 }
 
 impl MessageReader {
@@ -38,12 +42,14 @@ impl MessageReader {
             max_message_size,
             chunk: Bytes::new(),
             partial: BytesMut::new(),
+            scanned: 0,
         }
     }
 
     /// Switches framing (after the handshake); buffered bytes are kept.
     pub fn set_framing(&mut self, framing: Framing) {
         self.framing = framing;
+        self.scanned = 0;
     }
 
     /// Whether bytes of an incomplete record are buffered.
@@ -69,18 +75,37 @@ impl MessageReader {
         Ok(())
     }
 
+    /// Fails if `data` would make the incomplete record (the bytes after the
+    /// last complete record not read yet) larger than the limit.
     fn check_incomplete_record_within_limit(&self, data: &[u8]) -> Result<(), ProtocolError> {
         let too_large = ProtocolError::MessageTooLarge {
             limit: self.max_message_size,
         };
         match self.framing {
-            Framing::RecordSeparator => match data.iter().position(|&b| b == RECORD_SEPARATOR) {
-                Some(end) if self.partial.len() + end <= self.max_message_size => Ok(()),
-                _ => Err(too_large),
-            },
+            Framing::RecordSeparator => {
+                let incomplete = self.partial.len() - self.complete_records_len();
+                let added = data
+                    .iter()
+                    .position(|&b| b == RECORD_SEPARATOR)
+                    .unwrap_or(data.len());
+                if incomplete + added <= self.max_message_size {
+                    Ok(())
+                } else {
+                    Err(too_large)
+                }
+            }
             // The length prefix was already checked against the limit.
             Framing::LengthPrefixed => Ok(()),
         }
+    }
+
+    /// How many bytes of `partial` complete records take (up to and with the
+    /// last separator); only the bytes after `scanned` are searched.
+    fn complete_records_len(&self) -> usize {
+        self.partial[self.scanned..]
+            .iter()
+            .rposition(|&b| b == RECORD_SEPARATOR)
+            .map_or(0, |at| self.scanned + at + 1)
     }
 
     /// Returns the next complete record (without its framing), if one is buffered.
@@ -98,16 +123,38 @@ impl MessageReader {
             }
             Ok(Some(record))
         } else {
-            let Some((start, len)) = self.locate(&self.partial)? else {
+            let Some((start, len)) = self.locate_in_partial()? else {
                 self.check_pending_len(self.partial.len(), limit)?;
                 return Ok(None);
             };
+            self.scanned = 0;
             let mut record = self.partial.split_to(start + len).freeze();
             record.advance(start);
             if self.framing == Framing::RecordSeparator {
                 record.truncate(len - 1);
             }
             Ok(Some(record))
+        }
+    }
+
+    /// [`Self::locate`] for `partial`, searching a record separator only in
+    /// the bytes not searched before.
+    fn locate_in_partial(&mut self) -> Result<Option<(usize, usize)>, ProtocolError> {
+        if self.framing == Framing::LengthPrefixed {
+            return self.locate(&self.partial);
+        }
+        let limit = self.max_message_size;
+        let from = self.scanned;
+        match self.partial[from..]
+            .iter()
+            .position(|&b| b == RECORD_SEPARATOR)
+        {
+            Some(at) if from + at > limit => Err(ProtocolError::MessageTooLarge { limit }),
+            Some(at) => Ok(Some((0, from + at + 1))),
+            None => {
+                self.scanned = self.partial.len();
+                Ok(None)
+            }
         }
     }
 
@@ -231,6 +278,43 @@ mod tests {
         reader.push(Bytes::from_static(b"abc")).unwrap();
         assert!(reader.next_record().unwrap().is_none());
         assert!(reader.push(Bytes::from(vec![b'x'; 100])).is_err());
+    }
+
+    #[test]
+    fn limits_only_the_incomplete_record_when_not_drained() {
+        // Complete records still buffered do not count towards the limit of
+        // the incomplete one after them.
+        let mut reader = MessageReader::new(Framing::RecordSeparator, 5);
+        reader.push(Bytes::from_static(b"x")).unwrap();
+        reader.push(Bytes::from_static(b"a\x1eb\x1ec\x1e")).unwrap();
+        reader.push(Bytes::from_static(b"ddddd")).unwrap();
+        assert_eq!(records(&mut reader), [&b"xa"[..], b"b", b"c"]);
+        reader.push(Bytes::from_static(b"e")).unwrap();
+        assert!(matches!(
+            reader.next_record(),
+            Err(ProtocolError::MessageTooLarge { limit: 5 })
+        ));
+    }
+
+    #[test]
+    fn searches_each_byte_of_a_split_record_once() {
+        // A 32 KiB record sent a byte at a time: the partial record is searched
+        // from where the last search stopped (a rescan from its start would make
+        // this quadratic; here it is checked through `scanned`).
+        let limit = 32 * 1024;
+        let mut reader = MessageReader::new(Framing::RecordSeparator, limit);
+        reader.push(Bytes::from_static(b"{")).unwrap();
+        reader.push(Bytes::from_static(b"\"")).unwrap();
+        for _ in 0..limit - 3 {
+            assert!(reader.next_record().unwrap().is_none());
+            assert_eq!(reader.scanned, reader.partial.len());
+            reader.push(Bytes::from_static(b"a")).unwrap();
+        }
+        reader.push(Bytes::from_static(b"}\x1e{}\x1e")).unwrap();
+        let record = reader.next_record().unwrap().unwrap();
+        assert_eq!(record.len(), limit);
+        assert_eq!(reader.scanned, 0, "a new record is searched from its start");
+        assert_eq!(records(&mut reader), [b"{}"]);
     }
 
     #[test]
