@@ -2,7 +2,12 @@
 //!
 //! ```text
 //! loadgen echo|broadcast|idle --url ws://127.0.0.1:5000/hubs/test [options]
+//! loadgen broadcast --url ws://127.0.0.1:5001/hubs/test --url ws://127.0.0.1:5002/hubs/test
 //! ```
+//!
+//! `broadcast` may be given several URLs, the nodes of one scaled-out hub: its
+//! receivers are spread round-robin over them and the sender uses the first
+//! (see `bench/scaleout.sh`).
 //!
 //! Frames are pre-encoded once per connection and patched in place (id,
 //! sequence number, timestamp); replies are read in place without allocating.
@@ -17,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use bench::args::Args;
 use bench::hist::Histogram;
-use bench::procfs::{CpuSnapshot, vm_rss_kib};
+use bench::procfs::{CpuSnapshot, cpu_seconds, run_queue_seconds, vm_rss_kib};
 use bench::protocol::{CallTemplate, Message, Protocol, RS, read_digits, write_digits};
 use bench::ws::{self, OP_BINARY, OP_TEXT, WsReader, WsWriter};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -26,7 +31,9 @@ use tokio::task::JoinSet;
 
 const USAGE: &str = "\
 usage: loadgen echo|broadcast|idle [options]
-  --url ws://HOST:PORT/PATH     hub URL (default ws://127.0.0.1:5000/hubs/test)
+  --url ws://HOST:PORT/PATH     hub URL (default ws://127.0.0.1:5000/hubs/test); broadcast:
+                                repeat it (or give URL,URL,...) to spread the receivers
+                                round-robin over several nodes, the sender on the first
   --protocol json|messagepack   hub protocol (default json)
   --connections N               echo: concurrent callers (default 10);
                                 broadcast: receivers (default 100); idle: connections (default 10000)
@@ -38,7 +45,8 @@ usage: loadgen echo|broadcast|idle [options]
   --sources K                   bind client sockets to 127.0.0.1..127.0.0.K (default: 1 per 20,000)
   --connect-concurrency N       connection attempts in flight (default 64)
   --connect-timeout S           give up opening one connection after S seconds (default 30)
-  --server-pid PID              report the server's CPU and (idle) RSS from /proc
+  --server-pid PID              report the server's CPU and (idle) RSS from /proc; repeat it
+                                (or give PID,PID,...) to sum several processes
   --threads N                   runtime threads (default 1: a current-thread runtime)";
 
 /// Run phases.
@@ -60,15 +68,36 @@ enum Scenario {
 #[derive(Debug)]
 struct Config {
     scenario: Scenario,
-    target: Arc<Target>,
+    /// Where to connect, one per `--url` (never empty): echo and idle use the
+    /// first only; broadcast spreads its receivers over all (see
+    /// [`Config::receiver_target`]).
+    targets: Vec<Arc<Target>>,
     connections: usize,
     duration: Duration,
     warmup: Duration,
     hold: Duration,
     drain: Duration,
     connect_concurrency: usize,
-    server_pid: Option<u32>,
+    /// The server processes to watch in /proc (summed when several).
+    server_pids: Vec<u32>,
     threads: usize,
+}
+
+impl Config {
+    /// The first target: every connection of echo and idle, and broadcast's sender.
+    fn target(&self) -> &Arc<Target> {
+        &self.targets[0]
+    }
+
+    /// The node broadcast receiver `index` connects to: round-robin.
+    fn receiver_node(&self, index: usize) -> usize {
+        index % self.targets.len()
+    }
+
+    /// The target broadcast receiver `index` connects to.
+    fn receiver_target(&self, index: usize) -> &Arc<Target> {
+        &self.targets[self.receiver_node(index)]
+    }
 }
 
 /// How long opening one connection may take (set once from the options).
@@ -85,8 +114,88 @@ struct Target {
     sources: Vec<IpAddr>,
 }
 
+/// Takes every `--key VALUE` out of `args`, for the options that may be
+/// repeated ([`Args`] keeps only the last of each); a value may also list
+/// several, separated by commas. Follows [`Args::parse`]: a value is the next
+/// word unless it starts with `--`.
+fn take_repeated(args: &mut Vec<String>, key: &str) -> Result<Vec<String>, String> {
+    let option = format!("--{key}");
+    let mut values = Vec::new();
+    let mut rest = Vec::with_capacity(args.len());
+    let mut words = std::mem::take(args).into_iter().peekable();
+    while let Some(word) = words.next() {
+        if word != option {
+            rest.push(word);
+            continue;
+        }
+        match words.next_if(|next| !next.starts_with("--")) {
+            Some(value) => values.extend(
+                value
+                    .split(',')
+                    .filter(|part| !part.is_empty())
+                    .map(str::to_owned),
+            ),
+            None => return Err(format!("--{key} needs a value")),
+        }
+    }
+    *args = rest;
+    Ok(values)
+}
+
+/// Resolves one `ws://HOST:PORT/PATH` URL; `connections` is how many
+/// connections will open to it, to choose how many source addresses to use.
+fn parse_target(
+    url: &str,
+    protocol: Protocol,
+    negotiate: bool,
+    sources: Option<u8>,
+    connections: usize,
+) -> Result<Target, String> {
+    let rest = url
+        .strip_prefix("ws://")
+        .ok_or("--url must start with ws://")?;
+    let (host, path) = match rest.find('/') {
+        Some(slash) => (&rest[..slash], &rest[slash..]),
+        None => (rest, "/"),
+    };
+    let addr = host
+        .to_socket_addrs()
+        .map_err(|error| format!("--url: cannot resolve `{host}`: {error}"))?
+        .next()
+        .ok_or_else(|| format!("--url: `{host}` has no address"))?;
+    // Each source address gives ~28k ephemeral ports (net.ipv4.ip_local_port_range).
+    let sources = match addr {
+        SocketAddr::V4(v4) if v4.ip().is_loopback() => {
+            let count = sources
+                .unwrap_or((1 + connections / 20_000).min(254) as u8)
+                .max(1);
+            (1..=count)
+                .map(|last| IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)))
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    Ok(Target {
+        addr,
+        host: host.to_owned(),
+        path: path.to_owned(),
+        protocol,
+        negotiate,
+        sources,
+    })
+}
+
 fn parse_config() -> Result<Config, String> {
-    let mut args = Args::parse(std::env::args().skip(1));
+    let mut words: Vec<String> = std::env::args().skip(1).collect();
+    let mut urls = take_repeated(&mut words, "url")?;
+    let server_pids = take_repeated(&mut words, "server-pid")?
+        .iter()
+        .map(|pid| {
+            pid.parse()
+                .map_err(|_| format!("--server-pid: cannot parse `{pid}`"))
+        })
+        .collect::<Result<Vec<u32>, String>>()?;
+    let mut args = Args::parse(words);
     if args.flag("help")? {
         return Err(String::new());
     }
@@ -100,7 +209,12 @@ fn parse_config() -> Result<Config, String> {
         [] => return Err("no scenario given".into()),
         _ => return Err("one scenario only".into()),
     };
-    let url: String = args.value("url", "ws://127.0.0.1:5000/hubs/test".to_owned())?;
+    if urls.is_empty() {
+        urls.push("ws://127.0.0.1:5000/hubs/test".to_owned());
+    }
+    if urls.len() > 1 && scenario != Scenario::Broadcast {
+        return Err("several --url: only broadcast spreads its connections over nodes".into());
+    }
     let protocol = args.value("protocol", Protocol::Json)?;
     let default_connections = match scenario {
         Scenario::Echo => 10,
@@ -121,52 +235,25 @@ fn parse_config() -> Result<Config, String> {
     let connect_concurrency = args.value("connect-concurrency", 64usize)?.max(1);
     let connect_timeout = seconds(&mut args, "connect-timeout", 30.0)?;
     let _ = CONNECT_TIMEOUT.set(connect_timeout);
-    let server_pid = args.optional("server-pid")?;
     let threads = args.value("threads", 1usize)?.max(1);
     args.finish()?;
 
-    let rest = url
-        .strip_prefix("ws://")
-        .ok_or("--url must start with ws://")?;
-    let (host, path) = match rest.find('/') {
-        Some(slash) => (&rest[..slash], &rest[slash..]),
-        None => (rest, "/"),
-    };
-    let addr = host
-        .to_socket_addrs()
-        .map_err(|error| format!("--url: cannot resolve `{host}`: {error}"))?
-        .next()
-        .ok_or_else(|| format!("--url: `{host}` has no address"))?;
-    // Each source address gives ~28k ephemeral ports (net.ipv4.ip_local_port_range).
-    let total = connections + 1;
-    let sources = match addr {
-        SocketAddr::V4(v4) if v4.ip().is_loopback() => {
-            let count = sources
-                .unwrap_or((1 + total / 20_000).min(254) as u8)
-                .max(1);
-            (1..=count)
-                .map(|last| IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)))
-                .collect()
-        }
-        _ => Vec::new(),
-    };
+    // The connections, the broadcast sender included, over the nodes.
+    let per_target = (connections + 1).div_ceil(urls.len());
+    let targets = urls
+        .iter()
+        .map(|url| parse_target(url, protocol, negotiate, sources, per_target).map(Arc::new))
+        .collect::<Result<Vec<_>, String>>()?;
     Ok(Config {
         scenario,
-        target: Arc::new(Target {
-            addr,
-            host: host.to_owned(),
-            path: path.to_owned(),
-            protocol,
-            negotiate,
-            sources,
-        }),
+        targets,
         connections,
         duration,
         warmup,
         hold,
         drain,
         connect_concurrency,
-        server_pid,
+        server_pids,
         threads,
     })
 }
@@ -341,6 +428,33 @@ fn us(nanos: u64) -> String {
     format!("{:.1}", nanos as f64 / 1000.0)
 }
 
+/// This process's CPU counters and the servers', summed over the processes
+/// when `--server-pid` named several (`other` is `None` if one is unreadable).
+fn cpu_snapshot(config: &Config) -> CpuSnapshot {
+    match config.server_pids.as_slice() {
+        [] => CpuSnapshot::take(None),
+        &[pid] => CpuSnapshot::take(Some(pid)),
+        pids => {
+            let mut snapshot = CpuSnapshot::take(None);
+            snapshot.other = pids.iter().map(|&pid| cpu_seconds(Some(pid))).sum();
+            snapshot.other_wait = pids.iter().map(|&pid| run_queue_seconds(Some(pid))).sum();
+            snapshot
+        }
+    }
+}
+
+/// The servers' resident memory in KiB, summed over the processes.
+fn server_rss_kib(config: &Config) -> Option<u64> {
+    if config.server_pids.is_empty() {
+        return None;
+    }
+    config
+        .server_pids
+        .iter()
+        .map(|&pid| vm_rss_kib(Some(pid)))
+        .sum()
+}
+
 /// Prints the CPU use and the RESULT line.
 fn finish(
     config: &Config,
@@ -360,14 +474,32 @@ fn finish(
             ""
         }
     );
+    // Several server processes may share cores on purpose: then they also
+    // wait for each other, which is no sign of other work.
+    let processes = config.server_pids.len();
+    let (shared_cores, server_disturbed) = if processes > 1 {
+        (
+            format!(" ({processes} processes, summed; they also wait for each other)"),
+            0.0,
+        )
+    } else {
+        (String::new(), server_wait.unwrap_or(0.0))
+    };
     if let Some(server) = server {
-        println!("server CPU: {server:.2} cores");
+        println!(
+            "server CPU: {server:.2} cores{}",
+            if processes > 1 {
+                format!(" ({processes} processes)")
+            } else {
+                String::new()
+            }
+        );
     }
     // Time runnable but not running: other work on the same core.
     println!(
-        "run-queue wait per second: loadgen {own_wait:.3} s, server {}{}",
+        "run-queue wait per second: loadgen {own_wait:.3} s, server {}{shared_cores}{}",
         server_wait.map_or("?".to_owned(), |wait| format!("{wait:.3} s")),
-        if own_wait.max(server_wait.unwrap_or(0.0)) > 0.05 {
+        if own_wait.max(server_disturbed) > 0.05 {
             " -- DISTURBED: other work took CPU from this run"
         } else {
             ""
@@ -400,7 +532,7 @@ fn finish(
     let mut line = format!(
         "RESULT scenario={} protocol={} connections={}",
         format!("{:?}", config.scenario).to_lowercase(),
-        config.target.protocol.name(),
+        config.target().protocol.name(),
         config.connections
     );
     for (key, value) in pairs {
@@ -520,7 +652,7 @@ async fn run_echo(config: &Config) {
     for index in 0..config.connections {
         tasks.spawn(echo_connection(
             index,
-            config.target.clone(),
+            config.target().clone(),
             shared.clone(),
             gate.clone(),
             started.clone(),
@@ -531,16 +663,10 @@ async fn run_echo(config: &Config) {
     common.phase.store(WARMUP, Relaxed);
     let _ = start.send(true);
     tokio::time::sleep(config.warmup).await;
-    let (calls0, cpu0) = (
-        shared.calls.load(Relaxed),
-        CpuSnapshot::take(config.server_pid),
-    );
+    let (calls0, cpu0) = (shared.calls.load(Relaxed), cpu_snapshot(config));
     common.phase.store(MEASURE, Relaxed);
     tokio::time::sleep(config.duration).await;
-    let (calls1, cpu1) = (
-        shared.calls.load(Relaxed),
-        CpuSnapshot::take(config.server_pid),
-    );
+    let (calls1, cpu1) = (shared.calls.load(Relaxed), cpu_snapshot(config));
     common.phase.store(STOP, Relaxed);
     let unanswered = settle(&mut tasks, Duration::from_secs(5)).await;
 
@@ -549,7 +675,7 @@ async fn run_echo(config: &Config) {
     let latency = &shared.latency;
     println!(
         "echo {} x{}: {rate:.0} calls/s over {seconds:.1} s; latency p50 {} us, p99 {} us, p99.9 {} us, max {} us",
-        config.target.protocol.name(),
+        config.target().protocol.name(),
         config.connections,
         us(latency.quantile(0.5)),
         us(latency.quantile(0.99)),
@@ -600,6 +726,8 @@ struct BroadcastShared {
     sender_done: AtomicBool,
     latency: Histogram,
     send_latency: Histogram,
+    /// The delivery latency per node, when there are several.
+    node_latency: Box<[Histogram]>,
     receivers: Box<[ReceiverState]>,
 }
 
@@ -609,6 +737,7 @@ const STAMP: std::ops::Range<usize> = 12..32;
 
 async fn receiver(
     index: usize,
+    node: usize,
     target: Arc<Target>,
     shared: Arc<BroadcastShared>,
     gate: Arc<Semaphore>,
@@ -650,7 +779,11 @@ async fn receiver(
                     };
                     shared.deliveries.fetch_add(1, Relaxed);
                     if common.phase() == MEASURE {
-                        shared.latency.record(now.saturating_sub(stamp));
+                        let latency = now.saturating_sub(stamp);
+                        shared.latency.record(latency);
+                        if let Some(histogram) = shared.node_latency.get(node) {
+                            histogram.record(latency);
+                        }
                     }
                     let next = state.next.load(Relaxed);
                     if seq >= next {
@@ -762,6 +895,7 @@ async fn sender(
 
 async fn run_broadcast(config: &Config) {
     let receivers = config.connections;
+    let nodes = config.targets.len();
     let shared = Arc::new(BroadcastShared {
         common: Common::default(),
         epoch: Instant::now(),
@@ -772,6 +906,11 @@ async fn run_broadcast(config: &Config) {
         sender_done: AtomicBool::new(false),
         latency: Histogram::default(),
         send_latency: Histogram::default(),
+        node_latency: if nodes > 1 {
+            (0..nodes).map(|_| Histogram::default()).collect()
+        } else {
+            Box::default()
+        },
         receivers: (0..receivers)
             .map(|_| ReceiverState {
                 next: AtomicU64::new(1),
@@ -787,7 +926,8 @@ async fn run_broadcast(config: &Config) {
     for index in 0..receivers {
         tasks.spawn(receiver(
             index,
-            config.target.clone(),
+            config.receiver_node(index),
+            config.receiver_target(index).clone(),
             shared.clone(),
             gate.clone(),
         ));
@@ -802,7 +942,7 @@ async fn run_broadcast(config: &Config) {
     );
     tasks.spawn(sender(
         receivers,
-        config.target.clone(),
+        config.target().clone(),
         shared.clone(),
         started,
     ));
@@ -814,7 +954,7 @@ async fn run_broadcast(config: &Config) {
         (
             shared.deliveries.load(Relaxed),
             shared.sends.load(Relaxed),
-            CpuSnapshot::take(config.server_pid),
+            cpu_snapshot(config),
         )
     };
     let (deliveries0, sends0, cpu0) = snapshot(&shared);
@@ -841,12 +981,24 @@ async fn run_broadcast(config: &Config) {
     }
     tasks.abort_all();
 
+    // Totals, and per node: (receivers, lost, duplicate, closed).
     let (mut lost, mut duplicate, mut closed) = (0u64, 0u64, 0usize);
-    for state in shared.receivers.iter() {
+    let mut per_node = vec![(0usize, 0u64, 0u64, 0usize); nodes];
+    for (index, state) in shared.receivers.iter().enumerate() {
         let next = state.next.load(Relaxed);
-        lost += state.lost.load(Relaxed) + (last + 1).saturating_sub(next);
-        duplicate += state.duplicate.load(Relaxed);
-        closed += usize::from(state.closed.load(Relaxed));
+        let (receiver_lost, receiver_duplicate, receiver_closed) = (
+            state.lost.load(Relaxed) + (last + 1).saturating_sub(next),
+            state.duplicate.load(Relaxed),
+            usize::from(state.closed.load(Relaxed)),
+        );
+        lost += receiver_lost;
+        duplicate += receiver_duplicate;
+        closed += receiver_closed;
+        let node = &mut per_node[config.receiver_node(index)];
+        node.0 += 1;
+        node.1 += receiver_lost;
+        node.2 += receiver_duplicate;
+        node.3 += receiver_closed;
     }
     let seconds = (cpu1.at.unwrap() - cpu0.at.unwrap()).as_secs_f64();
     let delivery_rate = (deliveries1 - deliveries0) as f64 / seconds;
@@ -854,7 +1006,7 @@ async fn run_broadcast(config: &Config) {
     let (latency, send_latency) = (&shared.latency, &shared.send_latency);
     println!(
         "broadcast {} to {receivers}: {delivery_rate:.0} deliveries/s ({send_rate:.1} SendToAll/s) over {seconds:.1} s",
-        config.target.protocol.name()
+        config.target().protocol.name()
     );
     println!(
         "delivery latency p50 {} us, p99 {} us, max {} us; SendToAll round trip p50 {} us, p99 {} us",
@@ -864,32 +1016,47 @@ async fn run_broadcast(config: &Config) {
         us(send_latency.quantile(0.5)),
         us(send_latency.quantile(0.99)),
     );
+    for (node, histogram) in shared.node_latency.iter().enumerate() {
+        let (node_receivers, node_lost, node_duplicate, node_closed) = per_node[node];
+        let target = &config.targets[node];
+        println!(
+            "node {} ({}{}{}): {node_receivers} receivers, {:.0} deliveries/s, latency p50 {} us, p99 {} us; lost {node_lost}, duplicated {node_duplicate}, closed {node_closed}",
+            node + 1,
+            target.addr,
+            target.path,
+            if node == 0 { ", the sender's" } else { "" },
+            histogram.count() as f64 / seconds,
+            us(histogram.quantile(0.5)),
+            us(histogram.quantile(0.99)),
+        );
+    }
     println!(
         "{last} messages sent in all; lost {lost}, duplicated {duplicate}, receivers closed {closed}, SendToAll errors {}",
         shared.send_errors.load(Relaxed)
     );
-    finish(
-        config,
-        common,
-        (&cpu0, &cpu1),
-        vec![
-            ("deliveries_per_s", format!("{delivery_rate:.0}")),
-            (
-                "server_us_per_delivery",
-                per_op(&cpu0, &cpu1, deliveries1 - deliveries0),
-            ),
-            ("sends_per_s", format!("{send_rate:.1}")),
-            ("p50_us", us(latency.quantile(0.5))),
-            ("p99_us", us(latency.quantile(0.99))),
-            ("send_p50_us", us(send_latency.quantile(0.5))),
-            ("send_p99_us", us(send_latency.quantile(0.99))),
-            ("sent", last.to_string()),
-            ("lost", lost.to_string()),
-            ("duplicate", duplicate.to_string()),
-            ("receivers_closed", closed.to_string()),
-            ("send_errors", shared.send_errors.load(Relaxed).to_string()),
-        ],
-    );
+    // `nodes` only when several: one node's line stays as it always was.
+    let mut pairs = Vec::new();
+    if nodes > 1 {
+        pairs.push(("nodes", nodes.to_string()));
+    }
+    pairs.extend([
+        ("deliveries_per_s", format!("{delivery_rate:.0}")),
+        (
+            "server_us_per_delivery",
+            per_op(&cpu0, &cpu1, deliveries1 - deliveries0),
+        ),
+        ("sends_per_s", format!("{send_rate:.1}")),
+        ("p50_us", us(latency.quantile(0.5))),
+        ("p99_us", us(latency.quantile(0.99))),
+        ("send_p50_us", us(send_latency.quantile(0.5))),
+        ("send_p99_us", us(send_latency.quantile(0.99))),
+        ("sent", last.to_string()),
+        ("lost", lost.to_string()),
+        ("duplicate", duplicate.to_string()),
+        ("receivers_closed", closed.to_string()),
+        ("send_errors", shared.send_errors.load(Relaxed).to_string()),
+    ]);
+    finish(config, common, (&cpu0, &cpu1), pairs);
 }
 
 // ---------------------------------------------------------------- idle
@@ -950,19 +1117,18 @@ async fn idle_connection(
 }
 
 async fn run_idle(config: &Config) {
-    let pid = config.server_pid;
-    let rss = || pid.and_then(|pid| vm_rss_kib(Some(pid)));
+    let rss = || server_rss_kib(config);
     let rss_before = rss();
     let shared = Arc::new(IdleShared::default());
     let gate = Arc::new(Semaphore::new(config.connect_concurrency));
-    let ping: Arc<[u8]> = config.target.protocol.ping_frame().into();
-    let cpu0 = CpuSnapshot::take(pid);
+    let ping: Arc<[u8]> = config.target().protocol.ping_frame().into();
+    let cpu0 = cpu_snapshot(config);
     let mut tasks = JoinSet::new();
     for index in 0..config.connections {
         tasks.spawn(idle_connection(
             index,
             config.connections,
-            config.target.clone(),
+            config.target().clone(),
             shared.clone(),
             gate.clone(),
             ping.clone(),
@@ -970,7 +1136,7 @@ async fn run_idle(config: &Config) {
     }
     let common = &shared.common;
     let connect_time = common.wait_connected(config.connections).await;
-    let cpu1 = CpuSnapshot::take(pid);
+    let cpu1 = cpu_snapshot(config);
     let ready = common.ready.load(Relaxed);
     let connect_rate = ready as f64 / connect_time.as_secs_f64().max(1e-9);
     common.phase.store(MEASURE, Relaxed);
@@ -998,7 +1164,7 @@ async fn run_idle(config: &Config) {
         rss_after.map_or("?".into(), |kib| kib.to_string()),
         per_connection.map_or("?".into(), |kib| format!("{kib:.2}")),
     );
-    let hold_start = CpuSnapshot::take(pid);
+    let hold_start = cpu_snapshot(config);
     let deadline = Instant::now() + config.hold;
     while Instant::now() < deadline {
         tokio::time::sleep(Duration::from_secs(5).min(deadline - Instant::now())).await;
@@ -1011,7 +1177,7 @@ async fn run_idle(config: &Config) {
             rss().map_or("?".into(), |kib| kib.to_string()),
         );
     }
-    let hold_end = CpuSnapshot::take(pid);
+    let hold_end = cpu_snapshot(config);
     let rss_end = rss();
     common.phase.store(STOP, Relaxed);
     let dropped = common.broken.load(Relaxed);
@@ -1072,19 +1238,23 @@ fn main() {
             .build()
     }
     .expect("tokio runtime");
+    let against = config
+        .targets
+        .iter()
+        .map(|target| format!("{}{}", target.addr, target.path))
+        .collect::<Vec<_>>()
+        .join(", ");
     println!(
-        "loadgen: {:?} against {}{} ({}, {}), {} connections, sources {:?}",
+        "loadgen: {:?} against {against} ({}, {}), {} connections, sources {:?}",
         config.scenario,
-        config.target.addr,
-        config.target.path,
-        config.target.protocol.name(),
-        if config.target.negotiate {
+        config.target().protocol.name(),
+        if config.target().negotiate {
             "negotiate"
         } else {
             "skipNegotiation"
         },
         config.connections,
-        config.target.sources,
+        config.target().sources,
     );
     runtime.block_on(async {
         match config.scenario {
