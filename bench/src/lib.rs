@@ -2,7 +2,8 @@
 //!
 //! Two binaries share this library:
 //! * `loadgen` speaks SignalR over WebSockets (JSON or MessagePack) with
-//!   pre-encoded frames and runs the `echo`, `broadcast` and `idle` scenarios;
+//!   pre-encoded frames and runs the `echo`, `broadcast` and `idle` scenarios
+//!   (the [`loadgen`] module; the binary only parses and dispatches);
 //! * `baseline` is a bare tokio-tungstenite server doing the same socket work
 //!   with no SignalR logic: the ceiling for the same traffic.
 //!
@@ -11,6 +12,7 @@
 
 pub mod args;
 pub mod hist;
+pub mod loadgen;
 pub mod procfs;
 pub mod protocol;
 pub mod ws;
