@@ -37,7 +37,7 @@ use crate::method::{InvocationFuture, InvocationResult};
 pub struct Invocation {
     pub(crate) ctx: HubCtx,
     pub(crate) method: &'static str,
-    pub(crate) invocation_id: Option<Box<str>>,
+    pub(crate) invocation_id: Option<Arc<str>>,
     pub(crate) streaming: bool,
 }
 

@@ -15,10 +15,10 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::{CloseFrame, Frame};
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use crate::endpoint::{ConnectionStart, HubEndpoint, bind_error_response, run_connection};
 use crate::http_util::{Body, empty, query_param, text};
@@ -328,10 +328,14 @@ impl Transport for WebSocketTransport {
             return Ok(());
         };
         let message = match format {
-            TransferFormat::Text => Message::Text(
-                Utf8Bytes::try_from(payload)
-                    .map_err(|error| TransportError::Io(error.to_string()))?,
-            ),
+            // The hub protocols write text payloads as UTF-8 (serde_json output,
+            // or JSON text that was validated when it was received): sent as a
+            // text frame as they are, not validated a second time as
+            // `Message::Text` would.
+            TransferFormat::Text => {
+                debug_assert!(std::str::from_utf8(&payload).is_ok(), "text is UTF-8");
+                Message::Frame(Frame::message(payload, OpCode::Data(Data::Text), true))
+            }
             TransferFormat::Binary => Message::Binary(payload),
         };
         let result = socket.feed(message).await;

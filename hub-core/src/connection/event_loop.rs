@@ -7,6 +7,7 @@
 //! per call); a hub method awaiting room in its own caller's outbox yields back
 //! here, where the outbox is drained.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::pin::Pin;
 
@@ -423,10 +424,10 @@ impl<T: Transport> EventLoop<T> {
     /// scheduled too, as ready errors, so that every Completion keeps the order
     /// of its invocation.
     fn dispatch(&mut self, invocation: InvocationMessage<'_>, streaming: bool) {
-        let target = &*invocation.target;
         let mut meta = InvocationMeta {
             invocation_id: invocation.invocation_id.as_deref().map(Into::into),
-            target: target.into(),
+            // Set once the method is found (only its errors quote it).
+            target: Cow::Borrowed(""),
             upload_ids: Vec::new(),
             uses_slot: !streaming && invocation.stream_ids.is_empty(),
             streaming,
@@ -451,6 +452,11 @@ impl<T: Transport> EventLoop<T> {
         let (index, spec) = dispatch
             .find(target)
             .ok_or_else(|| error_text::method_not_found(target))?;
+        meta.target = if spec.name == target {
+            Cow::Borrowed(spec.name)
+        } else {
+            Cow::Owned(target.to_owned())
+        };
         if spec
             .authorize
             .is_some_and(|authorize| !authorize.permits(connection.identity()))

@@ -7,10 +7,12 @@
 //! goes out with the others of the same read, in one flush.
 
 use std::any::Any;
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
@@ -26,9 +28,11 @@ use crate::protocol::Protocol;
 #[derive(Debug)]
 pub(super) struct InvocationMeta {
     /// `None` for non-blocking invocations, which are never answered.
-    pub(super) invocation_id: Option<Box<str>>,
-    /// The method name as the client sent it (for error texts).
-    pub(super) target: Box<str>,
+    /// Shared with the filters' [`Invocation`](crate::Invocation).
+    pub(super) invocation_id: Option<Arc<str>>,
+    /// The method name as the client sent it (for error texts): the method's
+    /// own name when the client spelled it so, without a copy.
+    pub(super) target: Cow<'static, str>,
     /// Upload streams bound to the call.
     pub(super) upload_ids: Vec<Box<str>>,
     /// Whether the call holds one of the parallel-invocation slots (streaming

@@ -21,8 +21,8 @@ struct JsonMessage<'a> {
     invocation_id: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     target: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    arguments: Option<Vec<&'a RawValue>>,
+    #[serde(borrow, default, deserialize_with = "arguments")]
+    arguments: Option<Vec<EncodedValue<'a>>>,
     #[serde(rename = "streamIds", borrow, default)]
     stream_ids: Option<Vec<Cow<'a, str>>>,
     #[serde(borrow, default, deserialize_with = "present")]
@@ -44,6 +44,56 @@ fn required_id(id: Option<Cow<'_, str>>) -> Result<Cow<'_, str>, ProtocolError> 
 
 fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<&'de RawValue>, D::Error> {
     <&RawValue>::deserialize(deserializer).map(Some)
+}
+
+/// Reads the `arguments` array as encoded values, straight into their vector.
+fn arguments<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<EncodedValue<'de>>>, D::Error> {
+    struct Arguments;
+
+    impl<'de> serde::de::Visitor<'de> for Arguments {
+        type Value = Vec<EncodedValue<'de>>;
+
+        fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            formatter.write_str("an array of arguments")
+        }
+
+        fn visit_seq<S: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: S,
+        ) -> Result<Self::Value, S::Error> {
+            let mut arguments = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(16));
+            while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+                arguments.push(EncodedValue::json(raw));
+            }
+            Ok(arguments)
+        }
+    }
+
+    /// `null` reads as no arguments (reported as missing), like an absent field.
+    struct MaybeArguments;
+
+    impl<'de> serde::de::Visitor<'de> for MaybeArguments {
+        type Value = Option<Vec<EncodedValue<'de>>>;
+
+        fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            formatter.write_str("an array of arguments")
+        }
+
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(
+            self,
+            deserializer: D,
+        ) -> Result<Self::Value, D::Error> {
+            deserializer.deserialize_seq(Arguments).map(Some)
+        }
+    }
+
+    deserializer.deserialize_option(MaybeArguments)
 }
 
 /// Whether the JSON text is an object (serde would also read a struct from an array).
@@ -70,10 +120,7 @@ pub(super) fn parse(record: &[u8]) -> Result<HubMessage<'_>, ProtocolError> {
                     .ok_or(ProtocolError::MissingProperty("target"))?,
                 arguments: message
                     .arguments
-                    .ok_or(ProtocolError::MissingProperty("arguments"))?
-                    .into_iter()
-                    .map(EncodedValue::json)
-                    .collect(),
+                    .ok_or(ProtocolError::MissingProperty("arguments"))?,
                 stream_ids: message.stream_ids.unwrap_or_default(),
             };
             if kind == 1 {
