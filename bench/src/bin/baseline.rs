@@ -214,7 +214,7 @@ fn handle(payload: &Message, replies: &mut Vec<Reply>) {
 async fn serve(stream: TcpStream, registry: Arc<Registry>) {
     let _ = stream.set_nodelay(true);
     let config = WebSocketConfig::default()
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(2 * 1024)
         .write_buffer_size(8 * 1024)
         .max_message_size(Some(1 << 20))
         .max_frame_size(Some(1 << 20));
