@@ -30,7 +30,9 @@
 //! 18. a MessagePack length prefix of 5 bytes over 2 GB (2^32 - 1) → Close with an error;
 //! 19. a MessagePack length prefix of 6 bytes → Close with an error;
 //! 20. a MessagePack length prefix of 2^31 - 1 (valid, over 32 KiB) → Close
-//!     with the size error.
+//!     with the size error;
+//! 21. a handshake that never completes (no 0x1E) → after `handshake_timeout`,
+//!     the handshake error `Handshake was canceled.` and the socket closes.
 //!
 //! Every test then checks that the server is unharmed: a connection opened
 //! before the bad input still answers, and a new one can be opened and used.
@@ -41,7 +43,7 @@ use std::time::Duration;
 use hub_core::HubOptions;
 use serde_json::{Value, json};
 use tests::TestServer;
-use tests::raw_ws::{HubSocket, Protocol, RS};
+use tests::raw_ws::{Event, HubSocket, Protocol, RS};
 use tokio::time::Instant;
 
 const PATH: &str = samples::testhub::PATH;
@@ -541,5 +543,32 @@ async fn messagepack_length_prefixes_over_the_limits_close_with_error() {
     )
     .await;
     assert!(error.contains(TOO_LARGE), "{error:?}");
+    assert_healthy_and_stop(server, healthy).await;
+}
+
+#[tokio::test]
+async fn handshake_that_never_completes_is_canceled_after_the_timeout() {
+    let handshake_timeout = Duration::from_millis(300);
+    let (server, healthy) = start_with(HubOptions {
+        handshake_timeout,
+        ..Default::default()
+    })
+    .await;
+    let mut silent = HubSocket::connect(server.addr, PATH, &[]).await;
+    let started = Instant::now();
+    // The start of a handshake, never finished by its record separator.
+    silent.send_text(r#"{"protocol":"json","version":1"#).await;
+    match silent.next_event().await {
+        Event::Message(response) => {
+            assert_eq!(response, json!({"error": "Handshake was canceled."}));
+            silent.expect_closed().await;
+        }
+        Event::Closed(closure) => panic!("closed ({closure:?}) without the handshake error"),
+    }
+    assert!(
+        started.elapsed() >= handshake_timeout,
+        "refused only once the timeout ran out ({:?})",
+        started.elapsed()
+    );
     assert_healthy_and_stop(server, healthy).await;
 }
