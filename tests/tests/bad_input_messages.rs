@@ -1,5 +1,5 @@
 //! More bad input at the hub-message level, over raw WebSockets (JSON and
-//! MessagePack), against the test hub. Complements `bad_input.rs`.
+//! MessagePack), against the test hub. Complements `bad_input/`.
 //!
 //! 20 bad inputs, each with its documented answer (inputs 1 and 16 also in
 //! the tests after them, which check that a refused duplicate leaves the
