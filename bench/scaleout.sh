@@ -30,28 +30,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Many connections need many descriptors, in the servers and the load generator.
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-echo "open files limit: $(ulimit -n); cores: $(nproc)"
+. bench/common.sh
+raise_open_files_limit
 command -v redis-server >/dev/null || { echo "redis-server is not installed" >&2; exit 2; }
 
 cargo build --release --quiet -p samples --bin testhub -p bench --bin loadgen
 out=target/bench/scaleout
 mkdir -p "$out"
-
-# Waits (up to QUIET_WAIT seconds, default 120) until the machine's CPUs are
-# at least 90 % idle over one second: other work only makes results noisier.
-wait_quiet() {
-    local waited=0 a b
-    while [ "$waited" -lt "${QUIET_WAIT:-120}" ]; do
-        a=($(head -1 /proc/stat)); sleep 1; b=($(head -1 /proc/stat))
-        local total=0 idle=$(( (b[4] + b[5]) - (a[4] + a[5]) ))
-        for i in 1 2 3 4 5 6 7 8; do total=$(( total + b[i] - a[i] )); done
-        if [ $(( idle * 100 )) -ge $(( total * 90 )) ]; then return; fi
-        waited=$((waited + 1))
-    done
-    echo "(machine still busy after ${QUIET_WAIT:-120} s; measuring anyway)"
-}
 
 # Every process this script started and has not stopped yet.
 server_pids=()
