@@ -96,12 +96,99 @@ fn arguments<'de, D: Deserializer<'de>>(
     deserializer.deserialize_option(MaybeArguments)
 }
 
+/// An Invocation in one of the two shapes the official clients write, read
+/// without serde's key matching; serde reads only the arguments array:
+/// - the JS client (`JSON.stringify` of `{arguments, invocationId, target,
+///   type}`): `{"arguments":[...],"invocationId":"<id>","target":"<name>","type":1}`;
+/// - the .NET and Java clients: `{"type":1,"invocationId":"<id>","target":"<name>","arguments":[...]}`;
+///
+/// without `invocationId` for fire-and-forget calls, and without whitespace.
+/// `None` for any other shape (streamIds, headers, whitespace, escapes or
+/// non-ASCII in the id or target, invalid arguments...), which the general
+/// parser then reads. The two agree on every record this accepts: a record
+/// that splits this way around a valid array is valid JSON with exactly
+/// these keys.
+fn parse_client_invocation(record: &[u8]) -> Option<InvocationMessage<'_>> {
+    let (invocation_id, target, array) = if let Some(rest) = record.strip_prefix(b"{\"arguments\":")
+    {
+        let rest = rest.strip_suffix(b",\"type\":1}")?;
+        let (rest, target) = strip_plain_field(rest, b",\"target\":\"")?;
+        match strip_plain_field(rest, b",\"invocationId\":\"") {
+            Some((array, id)) => (Some(id), target, array),
+            None => (None, target, rest),
+        }
+    } else {
+        let rest = record.strip_prefix(b"{\"type\":1,")?;
+        let (invocation_id, rest) = match take_plain_field(rest, b"\"invocationId\":\"") {
+            Some((id, rest)) => (Some(id), rest.strip_prefix(b",")?),
+            None => (None, rest),
+        };
+        let (target, rest) = take_plain_field(rest, b"\"target\":\"")?;
+        let array = rest.strip_prefix(b",\"arguments\":")?.strip_suffix(b"}")?;
+        (invocation_id, target, array)
+    };
+    if array.first() != Some(&b'[') {
+        return None;
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(array);
+    let arguments = arguments(&mut deserializer).ok()??;
+    deserializer.end().ok()?;
+    Some(InvocationMessage {
+        invocation_id: invocation_id.map(Cow::Borrowed),
+        target: Cow::Borrowed(target),
+        arguments,
+        stream_ids: Vec::new(),
+    })
+}
+
+/// Whether `byte` may appear in a string value read without unescaping:
+/// printable ASCII other than `"` and `\`.
+fn is_plain(byte: u8) -> bool {
+    (0x20..0x7f).contains(&byte) && byte != b'"' && byte != b'\\'
+}
+
+/// Splits `text` starting with `key` + `"value"` (the key including the
+/// value's opening quote) into the value and what follows it, when the value
+/// is plain (see [`is_plain`]).
+fn take_plain_field<'a>(text: &'a [u8], key: &[u8]) -> Option<(&'a str, &'a [u8])> {
+    let body = text.strip_prefix(key)?;
+    let end = body.iter().position(|&byte| !is_plain(byte))?;
+    let rest = body[end..].strip_prefix(b"\"")?;
+    // Printable ASCII: valid UTF-8.
+    let value = std::str::from_utf8(&body[..end]).ok()?;
+    Some((value, rest))
+}
+
+/// Splits `text` ending with `key` + `"value"` (the key including the
+/// value's opening quote) into what comes before and the value, when the
+/// value is plain (see [`is_plain`]: then its opening quote is the last quote
+/// before it).
+fn strip_plain_field<'a>(text: &'a [u8], key: &[u8]) -> Option<(&'a [u8], &'a str)> {
+    let body = text.strip_suffix(b"\"")?;
+    let start = body
+        .iter()
+        .rposition(|&byte| !is_plain(byte))
+        .map_or(0, |at| at + 1);
+    let before = body[..start].strip_suffix(key)?;
+    // Printable ASCII: valid UTF-8.
+    let value = std::str::from_utf8(&body[start..]).ok()?;
+    Some((before, value))
+}
+
 /// Whether the JSON text is an object (serde would also read a struct from an array).
 pub(super) fn is_object(json: &[u8]) -> bool {
     json.iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b'{')
 }
 
 pub(super) fn parse(record: &[u8]) -> Result<HubMessage<'_>, ProtocolError> {
+    match parse_client_invocation(record) {
+        Some(invocation) => Ok(HubMessage::Invocation(invocation)),
+        None => parse_any(record),
+    }
+}
+
+/// Reads any message of the protocol.
+fn parse_any(record: &[u8]) -> Result<HubMessage<'_>, ProtocolError> {
     if !is_object(record) {
         return Err(ProtocolError::Malformed(
             "a message must be a JSON object".into(),
@@ -299,6 +386,74 @@ mod tests {
 
     fn text(bytes: &Bytes) -> &str {
         std::str::from_utf8(bytes).unwrap()
+    }
+
+    /// The fast path's reading of `record`, and the general parser's, as
+    /// comparable text (`None` when the fast path declines).
+    fn both_readings(record: &[u8]) -> Option<(String, String)> {
+        let fast = parse_client_invocation(record)?;
+        let HubMessage::Invocation(general) =
+            parse_any(record).expect("the general parser accepts it")
+        else {
+            panic!("not an invocation for the general parser")
+        };
+        let show = |invocation: &InvocationMessage<'_>| {
+            format!(
+                "{:?} {:?} {:?} {:?}",
+                invocation.invocation_id,
+                invocation.target,
+                invocation.arguments,
+                invocation.stream_ids
+            )
+        };
+        Some((show(&fast), show(&general)))
+    }
+
+    #[test]
+    fn the_client_fast_path_reads_what_the_general_parser_reads() {
+        let accepted: &[&[u8]] = &[
+            br#"{"arguments":["hello"],"invocationId":"0","target":"Echo","type":1}"#,
+            br#"{"arguments":[],"invocationId":"12","target":"GetConnectionId","type":1}"#,
+            br#"{"arguments":["ann","hi"],"target":"SendMessage","type":1}"#,
+            br#"{"arguments":[1,{"a":[2,"]"]},null,"x\"y"],"invocationId":"3","target":"Add","type":1}"#,
+            // A string argument that looks like the keys after it.
+            br#"{"arguments":["],\"invocationId\":\"9\",\"target\":\"Evil"],"target":"Echo","type":1}"#,
+            br#"{"arguments":[""],"invocationId":"","target":"","type":1}"#,
+            br#"{"type":1,"invocationId":"7","target":"Echo","arguments":["hello"]}"#,
+            br#"{"type":1,"target":"SendMessage","arguments":["ann",{"b":["}"]}]}"#,
+            br#"{"type":1,"invocationId":"8","target":"Echo","arguments":["\"target\":\"Evil\"}"]}"#,
+        ];
+        for record in accepted {
+            let (fast, general) = both_readings(record).unwrap_or_else(|| {
+                panic!("fast path declined {}", String::from_utf8_lossy(record))
+            });
+            assert_eq!(fast, general, "{}", String::from_utf8_lossy(record));
+        }
+        let declined: &[&[u8]] = &[
+            br#"{"arguments":["x"],"invocationId":"1","streamIds":["2"],"target":"Sum","type":1}"#,
+            br#"{"arguments":["x"],"invocationId":"1","target":"Echo","type":4}"#,
+            br#"{"type":1,"invocationId":"1","target":"Echo","arguments":["x"],"streamIds":["2"]}"#,
+            br#"{"type":1,"invocationId":"1","target":"Echo","arguments":["x"]} "#,
+            br#"{"type":1,"invocationId":"1","target":"Ec\"ho","arguments":["x"]}"#,
+            br#"{"type":1,"invocationId":"1","invocationId":"2","target":"Echo","arguments":["x"]}"#,
+            br#"{"type":4,"invocationId":"1","target":"Echo","arguments":["x"]}"#,
+            br#"{"type":1,"invocationId":"1","target":"Echo","arguments":["x"}"#,
+            br#"{"arguments": ["x"],"invocationId":"1","target":"Echo","type":1}"#,
+            br#"{"arguments":["x"],"invocationId":"1","target":"Ec\u0068o","type":1}"#,
+            r#"{"arguments":["x"],"invocationId":"1","target":"Échο","type":1}"#.as_bytes(),
+            br#"{"arguments":["x"],"invocationId":1,"target":"Echo","type":1}"#,
+            br#"{"arguments":{"x":1},"invocationId":"1","target":"Echo","type":1}"#,
+            br#"{"arguments":["x"]],"invocationId":"1","target":"Echo","type":1}"#,
+            br#"{"arguments":["x"],"headers":{},"invocationId":"1","target":"Echo","type":1}"#,
+            br#"{"arguments":["x"],"target":"A","target":"Echo","type":1}"#,
+        ];
+        for record in declined {
+            assert!(
+                parse_client_invocation(record).is_none(),
+                "fast path accepted {}",
+                String::from_utf8_lossy(record)
+            );
+        }
     }
 
     #[test]
