@@ -299,20 +299,31 @@ pub(crate) fn is_result(ty: &Type) -> bool {
     last_segment_is(ty, &["Result", "HubResult"])
 }
 
+/// The type arguments of a path type's last segment, in order (`T`, `E` of
+/// `Result<T, E>`); none for other types.
+pub(crate) fn type_arguments(ty: &Type) -> impl Iterator<Item = &Type> {
+    let arguments = match ty {
+        Type::Path(path) => match path.path.segments.last().map(|last| &last.arguments) {
+            Some(syn::PathArguments::AngleBracketed(arguments)) => Some(arguments),
+            _ => None,
+        },
+        _ => None,
+    };
+    arguments
+        .into_iter()
+        .flat_map(|arguments| arguments.args.iter())
+        .filter_map(|argument| match argument {
+            syn::GenericArgument::Type(ty) => Some(ty),
+            _ => None,
+        })
+}
+
 /// `T` of `Result<T, E>` / `HubResult<T>`.
 pub(crate) fn result_ok_type(ty: &Type) -> Option<Type> {
     if !is_result(ty) {
         return None;
     }
-    let Type::Path(path) = ty else { return None };
-    let syn::PathArguments::AngleBracketed(arguments) = &path.path.segments.last()?.arguments
-    else {
-        return None;
-    };
-    arguments.args.iter().find_map(|argument| match argument {
-        syn::GenericArgument::Type(ty) => Some(ty.clone()),
-        _ => None,
-    })
+    type_arguments(ty).next().cloned()
 }
 
 /// `T` of `impl Stream<Item = T>`.

@@ -165,19 +165,7 @@ fn add_send(ty: &mut Type) {
 
 /// `E` of `Result<T, E>`, when written.
 fn result_error_type(ty: &Type) -> Option<&Type> {
-    let Type::Path(path) = ty else { return None };
-    let syn::PathArguments::AngleBracketed(arguments) = &path.path.segments.last()?.arguments
-    else {
-        return None;
-    };
-    arguments
-        .args
-        .iter()
-        .filter_map(|argument| match argument {
-            syn::GenericArgument::Type(ty) => Some(ty),
-            _ => None,
-        })
-        .nth(1)
+    model::type_arguments(ty).nth(1)
 }
 
 /// One row of the method table: the spec, and a shim that decodes the

@@ -6,7 +6,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Attribute, Expr, Meta, Path, TraitItem, Type};
 
-use crate::model::{Method, Output, result_ok_type, stream_item};
+use crate::model::{Method, Output, result_ok_type, stream_item, type_arguments};
 
 /// `fn typescript() -> HubApi` of a hub trait.
 pub(crate) fn server_item(
@@ -164,15 +164,7 @@ fn method_api(method: &Method, returns: TokenStream, krate: &Path) -> TokenStrea
 
 /// `T` of `UploadStream<T>`.
 fn upload_item(ty: &Type) -> Option<Type> {
-    let Type::Path(path) = ty else { return None };
-    let syn::PathArguments::AngleBracketed(arguments) = &path.path.segments.last()?.arguments
-    else {
-        return None;
-    };
-    arguments.args.iter().find_map(|argument| match argument {
-        syn::GenericArgument::Type(ty) => Some(ty.clone()),
-        _ => None,
-    })
+    type_arguments(ty).next().cloned()
 }
 
 /// The values of `#[doc = ...]` attributes.
