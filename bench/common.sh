@@ -20,3 +20,19 @@ raise_open_files_limit() {
     ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
     echo "open files limit: $(ulimit -n); cores: $(nproc)"
 }
+
+# Waits for a server started with `--addr 127.0.0.1:0` to write its address
+# to LOG (up to TRIES tenths of a second, default 100) and prints its hub URL
+# (`ws://127.0.0.1:PORT/hubs/test`); fails if it never does.
+hub_url_from_log() {
+    local log=$1 tries=${2:-100} url
+    for _ in $(seq "$tries"); do
+        url=$(sed -n 's|^listening on http://\(.*\)$|ws://\1/hubs/test|p' "$log" | head -1)
+        if [ -n "$url" ]; then
+            echo "$url"
+            return 0
+        fi
+        sleep 0.1
+    done
+    return 1
+}

@@ -15,6 +15,7 @@
 # on hub-core) can be measured: the baseline has no parser to count.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/common.sh
 [ $# -ge 1 ] || { echo "usage: bench/instructions.sh BINARY..." >&2; exit 2; }
 command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get install -y valgrind)" >&2; exit 2; }
 protocol=${PROTOCOL:-json}
@@ -34,14 +35,10 @@ for binary in "$@"; do
         --callgrind-out-file="$out/$name.callgrind" "$binary" --addr 127.0.0.1:0 \
         >"$out/$name.log" 2>&1 &
     server_pid=$!
-    port=
-    for _ in $(seq 200); do
-        port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$out/$name.log" | head -1)
-        [ -n "$port" ] && break
-        sleep 0.1
-    done
-    [ -n "$port" ] || { echo "$binary did not start:" >&2; cat "$out/$name.log" >&2; exit 1; }
-    taskset -c 1 target/release/loadgen echo --url "ws://127.0.0.1:$port/hubs/test" \
+    # Slower to start under valgrind: up to 20 s.
+    url=$(hub_url_from_log "$out/$name.log" 200) \
+        || { echo "$binary did not start:" >&2; cat "$out/$name.log" >&2; exit 1; }
+    taskset -c 1 target/release/loadgen echo --url "$url" \
         --connections 100 --warmup 1 --duration $((measured + 6)) --protocol "$protocol" \
         >"$out/$name.loadgen.txt" 2>&1 &
     loadgen_pid=$!

@@ -57,13 +57,7 @@ for server in $servers; do
     : >"$log"
     taskset -c 0 "${binary[$server]}" --addr 127.0.0.1:0 >"$log" 2>&1 &
     server_pid=$!
-    url=
-    for _ in $(seq 100); do
-        url=$(sed -n 's|^listening on http://\(.*\)$|ws://\1/hubs/test|p' "$log")
-        [ -n "$url" ] && break
-        sleep 0.1
-    done
-    [ -n "$url" ] || { echo "$server did not start:" >&2; cat "$log" >&2; exit 1; }
+    url=$(hub_url_from_log "$log") || { echo "$server did not start:" >&2; cat "$log" >&2; exit 1; }
     echo "== $server, run $run/$repeat (pid $server_pid, $url); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
     taskset -c 1 target/release/loadgen "$scenario" --url "$url" --server-pid "$server_pid" "$@" \
         | tee -a "$out/$scenario-$server.txt"

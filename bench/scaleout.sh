@@ -95,12 +95,7 @@ start_node() {
     : >"$log"
     taskset -c 0 target/release/testhub --addr 127.0.0.1:0 "$@" >"$log" 2>&1 &
     server_pids+=($!)
-    url=
-    for _ in $(seq 100); do
-        url=$(sed -n 's|^listening on http://\(.*\)$|ws://\1/hubs/test|p' "$log")
-        [ -n "$url" ] && return
-        sleep 0.1
-    done
+    url=$(hub_url_from_log "$log") && return
     echo "testhub did not start:" >&2
     cat "$log" >&2
     exit 1
