@@ -238,8 +238,7 @@ impl<T: Transport> EventLoop<T> {
 
     async fn complete(&mut self, finished: Finished) -> Step {
         self.write_completion(finished).await?;
-        self.flush().await?;
-        self.process_and_answer().await
+        self.process_and_answer(true).await
     }
 
     /// Writes an invocation's Completion (not flushed), after the messages
@@ -265,9 +264,9 @@ impl<T: Transport> EventLoop<T> {
 
     /// Handles buffered records (a slot may have freed, or data arrived) and
     /// answers the invocations that finished as they started, each after what
-    /// it sent its caller; one flush for all of them.
-    async fn process_and_answer(&mut self) -> Step {
-        let mut wrote = false;
+    /// it sent its caller; one flush for all of them, and for what the caller
+    /// already wrote (`wrote`).
+    async fn process_and_answer(&mut self, mut wrote: bool) -> Step {
         loop {
             self.process_buffered()?;
             let Some(finished) = self.invocations.take_ready() else {
@@ -311,7 +310,7 @@ impl<T: Transport> EventLoop<T> {
         self.reader
             .push(inbound.data)
             .map_err(CloseReason::Protocol)?;
-        self.process_and_answer().await
+        self.process_and_answer(false).await
     }
 
     /// The client is back on a new socket: tell it where our numbering stands,
