@@ -6,7 +6,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createInterface } from "node:readline";
-import { build, signalR, Inbox, waitFor } from "./lib/client.mjs";
+import { build, signalR, Inbox, waitFor, within } from "./lib/client.mjs";
 
 const stdin = createInterface({ input: process.stdin });
 const answers = [];
@@ -15,7 +15,8 @@ stdin.on("line", (line) => (waiting.length > 0 ? waiting.shift()(line) : answers
 /** Asks the test runner to do something; resolves with its answer. */
 function ask(request) {
   console.log(`@${request}`);
-  return answers.length > 0 ? Promise.resolve(answers.shift()) : new Promise((resolve) => waiting.push(resolve));
+  const answer = answers.length > 0 ? Promise.resolve(answers.shift()) : new Promise((resolve) => waiting.push(resolve));
+  return within(answer, `the test runner's answer to ${request}`, 30_000);
 }
 after(() => stdin.close());
 
@@ -48,7 +49,7 @@ async function crossNodeDelivery(tag) {
   );
 }
 
-test("Redis down: each node keeps serving its own clients; messages for the other node are counted lost", async () => {
+test("Redis down: each node keeps serving its own clients; messages for the other node are counted lost", { timeout: 120_000 }, async () => {
   await crossNodeDelivery("before");
   const lostBefore = (await sender1.connection.invoke("GetClusterStats")).lost;
 

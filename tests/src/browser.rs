@@ -3,10 +3,7 @@
 //! with `playwright-core` against a sample server the Rust test started.
 
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
-
-use tokio::process::Command;
 
 /// Where Debian's `chromium` package puts the browser.
 pub const DEFAULT_CHROMIUM: &str = "/usr/bin/chromium";
@@ -52,31 +49,16 @@ pub async fn run(script: &str, app_url: &str, transport: &str) {
 pub async fn run_as(script: &str, artifact: Option<&str>, app_url: &str, transport: &str) {
     let chromium = require_browser();
     let path = crate::repo_root().join("tests/browser").join(script);
-    let run = Command::new("node")
+    let mut command = crate::node::node_command();
+    command
         .arg("--test")
-        .arg("--test-reporter=spec")
         .arg(&path)
-        .current_dir(crate::repo_root())
         .env("APP_URL", app_url)
         .env("TRANSPORT", transport)
         .env("CHROMIUM", &chromium)
-        .envs(artifact.map(|name| ("ARTIFACT_NAME", name)))
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(SCRIPT_TIMEOUT, run)
-        .await
-        .unwrap_or_else(|_| {
-            panic!("node --test {script} ({transport}) took over {SCRIPT_TIMEOUT:?}")
-        })
-        .expect("run node (is Node.js installed?)");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
+        .envs(artifact.map(|name| ("ARTIFACT_NAME", name)));
+    let what = format!("--test {script} ({transport})");
+    let stdout = crate::node::run(command, &what, SCRIPT_TIMEOUT).await;
     // Shown with --nocapture (or when the test fails): which checks ran, and how long they took.
     println!("{stdout}");
-    assert!(
-        output.status.success(),
-        "node --test {script} ({transport}) failed ({})\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}",
-        output.status
-    );
 }

@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::raw_http::TIMEOUT;
+
 /// A response as received.
 #[derive(Debug)]
 pub struct RawResponse {
@@ -27,8 +29,20 @@ impl RawResponse {
     }
 }
 
-/// Sends one request (with `Connection: close`) and reads the whole response.
+/// Sends one request (with `Connection: close`) and reads the whole response
+/// (failing the test unless it ends within [`TIMEOUT`]).
 pub async fn request(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+) -> RawResponse {
+    tokio::time::timeout(TIMEOUT, exchange(addr, method, target, headers))
+        .await
+        .unwrap_or_else(|_| panic!("{method} {target}: no whole response within {TIMEOUT:?}"))
+}
+
+async fn exchange(
     addr: SocketAddr,
     method: &str,
     target: &str,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
-use tokio::process::{Child, Command};
+use tokio::process::{Child, ChildStdin, Command};
 
 /// A free port on 127.0.0.1 (bound, then released).
 pub fn free_port() -> u16 {
@@ -41,10 +41,10 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
-    /// Kills it (a Redis outage).
+    /// Kills it (a Redis outage), and waits until it is gone.
     pub async fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = child.kill().await;
+            kill(&mut child, "redis-server").await;
         }
     }
 
@@ -79,15 +79,32 @@ fn which(program: &str) -> bool {
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).exists()))
 }
 
+/// Whether a Redis answers PING on `port` (within a second: whatever else
+/// might answer there must not stall the caller).
 async fn ping(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)).await else {
-        return false;
+    let exchange = async {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+        stream.write_all(b"PING\r\n").await.ok()?;
+        let mut reply = [0u8; 7];
+        stream.read_exact(&mut reply).await.ok()?;
+        Some(&reply == b"+PONG\r\n")
     };
-    if stream.write_all(b"PING\r\n").await.is_err() {
-        return false;
-    }
-    let mut reply = [0u8; 7];
-    stream.read_exact(&mut reply).await.is_ok() && &reply == b"+PONG\r\n"
+    matches!(
+        tokio::time::timeout(Duration::from_secs(1), exchange).await,
+        Ok(Some(true))
+    )
+}
+
+/// Sends SIGKILL to `child` and waits (at most 10 s) until it is reaped:
+/// the port it held is then free again.
+async fn kill(child: &mut Child, name: &str) {
+    let _ = child.start_kill();
+    let waited = tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
+    assert!(
+        waited.is_ok(),
+        "{name} (pid {:?}) was not reaped within 10 s of SIGKILL",
+        child.id()
+    );
 }
 
 /// A `testhub` process joined to a Redis backplane.
@@ -96,21 +113,26 @@ pub struct TestHubProcess {
     /// Where it listens.
     pub addr: SocketAddr,
     child: Child,
+    /// The node stops when this closes (when the test is gone).
+    _stdin: ChildStdin,
 }
 
 impl TestHubProcess {
     /// Starts the testhub binary `program` (`env!("CARGO_BIN_EXE_testhub-process")`
     /// in integration tests) with `--addr 127.0.0.1:0 --redis <redis>`, and
-    /// waits for its `listening on` line.
+    /// waits for its `listening on` line. It stops when killed, dropped, or
+    /// when this test process ends in any way (its stdin closes).
     pub async fn start(program: &str, redis: &str) -> Self {
         let mut child = Command::new(program)
             .args(["--addr", "127.0.0.1:0", "--redis", redis])
             .env("RUST_LOG", "warn")
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
             .spawn()
             .expect("start testhub");
+        let stdin = child.stdin.take().expect("piped stdin");
         let stdout = child.stdout.take().expect("piped stdout");
         let mut lines = BufReader::new(stdout).lines();
         let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
@@ -122,7 +144,11 @@ impl TestHubProcess {
             .strip_prefix("listening on http://")
             .and_then(|addr| addr.parse().ok())
             .unwrap_or_else(|| panic!("unexpected first line from testhub: {line}"));
-        Self { addr, child }
+        Self {
+            addr,
+            child,
+            _stdin: stdin,
+        }
     }
 
     /// Its test hub URL.
@@ -130,8 +156,8 @@ impl TestHubProcess {
         format!("http://{}{}", self.addr, samples::testhub::PATH)
     }
 
-    /// Stops it (SIGKILL).
+    /// Stops it (SIGKILL), and waits until it is gone.
     pub async fn kill(mut self) {
-        let _ = self.child.kill().await;
+        kill(&mut self.child, "testhub").await;
     }
 }

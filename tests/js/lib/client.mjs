@@ -281,7 +281,9 @@ export class RecordingProtocol {
 export async function waitFor(condition, description, timeoutMs = 5000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = await condition();
+    // A condition that never settles (an invocation without an answer) fails
+    // at the deadline too, instead of hanging the test.
+    const value = await within(Promise.resolve().then(condition), description, Math.max(deadline - Date.now(), 1));
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
