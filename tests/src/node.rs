@@ -13,7 +13,7 @@ use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
 /// How long one script may run (a file of the official-client suite takes
 /// seconds; this is for a script that hangs).
@@ -89,6 +89,9 @@ where
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = command.spawn().expect("run node (is Node.js installed?)");
+    // Kills the script's processes unless it ends by itself, including when
+    // this test panics while the script runs.
+    let mut group = ProcessGroup(child.id());
     let mut stdin = child.stdin.take();
     let mut lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
     let mut stderr = child.stderr.take().expect("piped stderr");
@@ -116,8 +119,9 @@ where
     })
     .await;
     let status: Result<ExitStatus, _> = finished;
-    if status.is_err() {
-        kill_group(&mut child);
+    match status {
+        Ok(_) => group.0 = None, // Ended and reaped: its id may be reused.
+        Err(_) => drop(group),
     }
     let stderr = tokio::time::timeout(Duration::from_secs(5), stderr)
         .await
@@ -136,14 +140,17 @@ where
     stdout
 }
 
-/// Kills `child`'s process group (node and whatever it started).
-fn kill_group(child: &mut Child) {
-    if let Some(pid) = child.id() {
-        // The group's id is node's pid (`process_group(0)`); `kill -- -PGID`
-        // signals all of it.
-        let _ = std::process::Command::new("kill")
-            .args(["-KILL", "--", &format!("-{pid}")])
-            .status();
+/// The process group of a script (its id is node's pid, `process_group(0)`),
+/// killed with everything in it when dropped while set.
+struct ProcessGroup(Option<u32>);
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        if let Some(id) = self.0 {
+            // `kill -KILL -- -ID` signals the whole group.
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{id}")])
+                .status();
+        }
     }
-    let _ = child.start_kill();
 }
