@@ -266,7 +266,7 @@ struct Writer(Vec<u8>);
 
 impl Writer {
     fn new(kind: u8, capacity: usize) -> Self {
-        let mut buf = Vec::with_capacity(capacity + 24);
+        let mut buf = super::scratch::take(capacity + 24);
         buf.extend_from_slice(b"{\"type\":");
         buf.push(b'0' + kind);
         Self(buf)
@@ -290,7 +290,7 @@ impl Writer {
     fn finish(mut self) -> Bytes {
         self.0.push(b'}');
         self.0.push(RECORD_SEPARATOR);
-        Bytes::from(self.0)
+        super::scratch::finish(self.0, 0)
     }
 }
 

@@ -9,6 +9,7 @@ pub mod handshake;
 mod json;
 mod msgpack;
 mod reader;
+mod scratch;
 
 use std::borrow::Cow;
 

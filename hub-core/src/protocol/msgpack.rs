@@ -7,7 +7,7 @@ use bytes::Bytes;
 use rmp::Marker;
 use serde::Serialize;
 
-use super::reader::write_varint;
+use super::reader::varint;
 use super::{
     CloseMessage, CompletionMessage, CompletionOutcome, EncodeError, EncodedValue, HubMessage,
     InvocationMessage, StreamItemMessage,
@@ -195,7 +195,7 @@ const PREFIX_ROOM: usize = 5;
 
 impl Writer {
     fn new(elements: u32, kind: u8, capacity: usize) -> Self {
-        let mut buf = Vec::with_capacity(PREFIX_ROOM + capacity + 16);
+        let mut buf = super::scratch::take(PREFIX_ROOM + capacity + 16);
         buf.resize(PREFIX_ROOM, 0);
         let mut writer = Self(buf);
         writer.array(elements);
@@ -237,12 +237,11 @@ impl Writer {
 
     fn finish(self) -> Bytes {
         let mut buf = self.0;
-        let body = buf.len() - PREFIX_ROOM;
-        let mut prefix = Vec::with_capacity(PREFIX_ROOM);
-        write_varint(&mut prefix, body);
+        let mut prefix = [0u8; PREFIX_ROOM];
+        let prefix = varint(buf.len() - PREFIX_ROOM, &mut prefix);
         let start = PREFIX_ROOM - prefix.len();
-        buf[start..PREFIX_ROOM].copy_from_slice(&prefix);
-        Bytes::from(buf).slice(start..)
+        buf[start..PREFIX_ROOM].copy_from_slice(prefix);
+        super::scratch::finish(buf, start)
     }
 }
 

@@ -217,18 +217,27 @@ pub(crate) fn read_varint(buf: &[u8]) -> Result<Option<(usize, usize)>, Protocol
     }
 }
 
-/// Appends a MessagePack frame length prefix.
-#[cfg_attr(not(test), allow(dead_code))]
-pub(crate) fn write_varint(buf: &mut Vec<u8>, mut length: usize) {
+/// The MessagePack frame length prefix of `length`, written into `out`: at
+/// most 5 bytes, as the protocol allows (lengths below 2^35, far beyond any
+/// message this server encodes).
+pub(crate) fn varint(mut length: usize, out: &mut [u8; 5]) -> &[u8] {
+    let mut index = 0;
     loop {
-        let byte = (length & 0x7f) as u8;
+        let low = (length & 0x7f) as u8;
         length >>= 7;
-        if length == 0 {
-            buf.push(byte);
-            return;
+        if length == 0 || index == out.len() - 1 {
+            out[index] = low;
+            return &out[..=index];
         }
-        buf.push(byte | 0x80);
+        out[index] = low | 0x80;
+        index += 1;
     }
+}
+
+/// Appends a MessagePack frame length prefix.
+#[cfg(test)]
+pub(crate) fn write_varint(buf: &mut Vec<u8>, length: usize) {
+    buf.extend_from_slice(varint(length, &mut [0; 5]));
 }
 
 #[cfg(test)]
@@ -327,6 +336,24 @@ mod tests {
         }
         assert!(read_varint(&[0xff, 0xff, 0xff, 0xff, 0x08]).is_err());
         assert!(read_varint(&[0xff, 0xff, 0xff, 0xff, 0xff]).is_err());
+    }
+
+    #[test]
+    fn varints_are_written_as_the_spec_shows() {
+        let cases: [(usize, &[u8]); 5] = [
+            (0, &[0x00]),
+            (127, &[0x7f]),
+            (128, &[0x80, 0x01]),
+            (150, &[0x96, 0x01]),
+            (16_384, &[0x80, 0x80, 0x01]),
+        ];
+        for (length, expected) in cases {
+            assert_eq!(varint(length, &mut [0; 5]), expected, "{length}");
+        }
+        assert_eq!(
+            varint((1 << 35) - 1, &mut [0; 5]),
+            [0xff, 0xff, 0xff, 0xff, 0x7f]
+        );
     }
 
     #[test]
