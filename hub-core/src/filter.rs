@@ -117,50 +117,52 @@ pub trait HubFilter: Send + Sync + 'static {
     }
 }
 
-/// [`HubFilter`] with boxed futures, so filters can be stored together.
+/// [`HubFilter`] with boxed futures, so filters can be stored together. Each
+/// call is one allocation: the box owns the filter, what it wraps, and the
+/// filter's future.
 trait ErasedFilter: Send + Sync + 'static {
-    fn invoke<'a>(
-        &'a self,
-        invocation: &'a Invocation,
+    fn invoke(
+        self: Arc<Self>,
+        invocation: Arc<Invocation>,
         next: Next<InvocationResult>,
-    ) -> BoxFuture<'a, InvocationResult>;
-    fn connected<'a>(
-        &'a self,
-        ctx: &'a HubCtx,
+    ) -> BoxFuture<'static, InvocationResult>;
+    fn connected(
+        self: Arc<Self>,
+        ctx: HubCtx,
         next: Next<HubResult<()>>,
-    ) -> BoxFuture<'a, HubResult<()>>;
-    fn disconnected<'a>(
-        &'a self,
-        ctx: &'a HubCtx,
-        error: Option<&'a HubError>,
+    ) -> BoxFuture<'static, HubResult<()>>;
+    fn disconnected(
+        self: Arc<Self>,
+        ctx: HubCtx,
+        error: Option<Arc<HubError>>,
         next: Next<()>,
-    ) -> BoxFuture<'a, ()>;
+    ) -> BoxFuture<'static, ()>;
 }
 
 impl<F: HubFilter> ErasedFilter for F {
-    fn invoke<'a>(
-        &'a self,
-        invocation: &'a Invocation,
+    fn invoke(
+        self: Arc<Self>,
+        invocation: Arc<Invocation>,
         next: Next<InvocationResult>,
-    ) -> BoxFuture<'a, InvocationResult> {
-        Box::pin(HubFilter::invoke(self, invocation, next))
+    ) -> BoxFuture<'static, InvocationResult> {
+        Box::pin(async move { HubFilter::invoke(&*self, &invocation, next).await })
     }
 
-    fn connected<'a>(
-        &'a self,
-        ctx: &'a HubCtx,
+    fn connected(
+        self: Arc<Self>,
+        ctx: HubCtx,
         next: Next<HubResult<()>>,
-    ) -> BoxFuture<'a, HubResult<()>> {
-        Box::pin(HubFilter::connected(self, ctx, next))
+    ) -> BoxFuture<'static, HubResult<()>> {
+        Box::pin(async move { HubFilter::connected(&*self, &ctx, next).await })
     }
 
-    fn disconnected<'a>(
-        &'a self,
-        ctx: &'a HubCtx,
-        error: Option<&'a HubError>,
+    fn disconnected(
+        self: Arc<Self>,
+        ctx: HubCtx,
+        error: Option<Arc<HubError>>,
         next: Next<()>,
-    ) -> BoxFuture<'a, ()> {
-        Box::pin(HubFilter::disconnected(self, ctx, error, next))
+    ) -> BoxFuture<'static, ()> {
+        Box::pin(async move { HubFilter::disconnected(&*self, &ctx, error.as_deref(), next).await })
     }
 }
 
@@ -186,9 +188,7 @@ impl Filters {
         }
         let invocation = Arc::new(invocation);
         self.0.iter().rev().fold(method, |inner, filter| {
-            let filter = filter.clone();
-            let invocation = invocation.clone();
-            Box::pin(async move { filter.invoke(&invocation, Next { inner }).await })
+            filter.clone().invoke(invocation.clone(), Next { inner })
         })
     }
 
@@ -198,9 +198,7 @@ impl Filters {
         hook: BoxFuture<'static, HubResult<()>>,
     ) -> BoxFuture<'static, HubResult<()>> {
         self.0.iter().rev().fold(hook, |inner, filter| {
-            let filter = filter.clone();
-            let ctx = ctx.clone();
-            Box::pin(async move { filter.connected(&ctx, Next { inner }).await })
+            filter.clone().connected(ctx.clone(), Next { inner })
         })
     }
 
@@ -212,14 +210,9 @@ impl Filters {
     ) -> BoxFuture<'static, ()> {
         let error = error.map(Arc::new);
         self.0.iter().rev().fold(hook, |inner, filter| {
-            let filter = filter.clone();
-            let ctx = ctx.clone();
-            let error = error.clone();
-            Box::pin(async move {
-                filter
-                    .disconnected(&ctx, error.as_deref(), Next { inner })
-                    .await
-            })
+            filter
+                .clone()
+                .disconnected(ctx.clone(), error.clone(), Next { inner })
         })
     }
 }

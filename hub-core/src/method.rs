@@ -88,7 +88,7 @@ pub enum ArgumentError {
 #[derive(Debug)]
 pub struct MethodCall<'a> {
     pub(crate) ctx: &'a HubCtx,
-    pub(crate) invocation_id: Option<&'a str>,
+    pub(crate) invocation_id: Option<&'a Arc<str>>,
     pub(crate) arguments: &'a [EncodedValue<'a>],
     pub(crate) stream_ids: &'a [Cow<'a, str>],
     /// Upload streams the shim created, for the connection to feed.
@@ -138,7 +138,7 @@ impl MethodCall<'_> {
         R: IntoMethodResult,
         F: Future<Output = R> + Send + 'static,
     {
-        let invocation_id: Option<Box<str>> = self.invocation_id.map(Into::into);
+        let invocation_id = self.invocation_id.cloned();
         let protocol = self.ctx.protocol();
         Box::pin(async move {
             let value = future.await.into_method_result()?;
@@ -155,7 +155,9 @@ impl MethodCall<'_> {
     pub fn stream_sink(&self) -> StreamSink {
         StreamSink {
             connection: self.ctx.connection().clone(),
-            invocation_id: self.invocation_id.unwrap_or_default().into(),
+            invocation_id: self
+                .invocation_id
+                .map_or_else(|| "".into(), |id| (**id).into()),
             cancellation: self.cancellation.clone().unwrap_or_default(),
         }
     }

@@ -475,7 +475,7 @@ impl<T: Transport> EventLoop<T> {
 
         let call = MethodCall {
             ctx: &self.ctx,
-            invocation_id: id,
+            invocation_id: meta.invocation_id.as_ref(),
             arguments: &invocation.arguments,
             stream_ids: &invocation.stream_ids,
             uploads: RefCell::new(Vec::new()),
