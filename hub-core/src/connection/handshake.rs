@@ -1,4 +1,7 @@
 //! The first phase of a connection: read the handshake, answer it.
+//!
+//! A refused handshake is answered here at once; an accepted one only once
+//! the connection is registered (see `serve`).
 
 use tokio::time::timeout;
 use tokio_util::sync::CancellationToken;
@@ -8,10 +11,11 @@ use crate::protocol::handshake::{self, Handshake, HandshakeError};
 use crate::protocol::{MessageReader, TransferFormat};
 use crate::transport::{Transport, TransportEvent};
 
-/// Reads and answers the handshake. Returns `None` (after answering with an
-/// error where the client can still hear it, and closing the transport) when
-/// the connection cannot proceed.
-pub(super) async fn perform<T: Transport>(
+/// Reads the handshake. Returns `None` (after answering with an error where
+/// the client can still hear it, and closing the transport) when the
+/// connection cannot proceed; a handshake returned here is answered by
+/// [`accept`] once the connection is registered.
+pub(super) async fn receive<T: Transport>(
     transport: &mut T,
     reader: &mut MessageReader,
     options: &HubOptions,
@@ -24,14 +28,7 @@ pub(super) async fn perform<T: Transport>(
         () = shutdown.cancelled() => Err(None),
     };
     match outcome {
-        Ok(handshake) => {
-            let response = handshake::success_response();
-            let format = handshake.protocol.transfer_format();
-            if transport.feed(response, format).await.is_err() || transport.flush().await.is_err() {
-                return None;
-            }
-            Some(handshake)
-        }
+        Ok(handshake) => Some(handshake),
         Err(error) => {
             if let Some(error) = error {
                 tracing::debug!(%error, "handshake refused");
@@ -46,6 +43,13 @@ pub(super) async fn perform<T: Transport>(
             None
         }
     }
+}
+
+/// Sends the successful handshake response; false if the transport is gone.
+pub(super) async fn accept<T: Transport>(transport: &mut T, handshake: &Handshake) -> bool {
+    let response = handshake::success_response();
+    let format = handshake.protocol.transfer_format();
+    transport.feed(response, format).await.is_ok() && transport.flush().await.is_ok()
 }
 
 /// Reads until one complete handshake record has arrived. `Err(None)`: the

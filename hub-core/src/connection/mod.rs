@@ -202,7 +202,7 @@ pub(crate) fn serve<T: Transport>(
         );
         // Each phase's future is boxed: only one of them is alive at a time,
         // and an idle connection should hold only the event loop's.
-        let Some(handshake) = Box::pin(handshake::perform(
+        let Some(handshake) = Box::pin(handshake::receive(
             &mut transport,
             &mut reader,
             &options,
@@ -214,7 +214,6 @@ pub(crate) fn serve<T: Transport>(
         };
         reader.set_framing(handshake.protocol.framing());
         tracing::Span::current().record("protocol", handshake.protocol.name());
-        tracing::debug!("handshake completed");
 
         let outbox = Arc::new(Outbox::new(
             options.outbound_queue_capacity,
@@ -241,7 +240,20 @@ pub(crate) fn serve<T: Transport>(
             closing: info.shutdown.child_token(),
             close_reason: Mutex::new(None),
         });
+        // Registered before the client hears that it is connected: a message
+        // sent to it once its `start()` has resolved (a broadcast another
+        // client sends right then) always reaches it, queued in the outbox
+        // until the event loop runs.
         hub.registry().register(&connection);
+        if !Box::pin(handshake::accept(&mut transport, &handshake)).await {
+            connection
+                .metrics
+                .ended(CloseReason::TransportClosed.label());
+            outbox.close();
+            hub.registry().unregister(&connection);
+            return;
+        }
+        tracing::debug!("handshake completed");
         let ctx = HubCtx::new(connection.clone());
         let connected = connection
             .filters
