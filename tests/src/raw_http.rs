@@ -151,6 +151,18 @@ impl HttpConn {
         std::mem::take(&mut self.buffer)
     }
 
+    /// Reads until the server closes the connection; fails the test if
+    /// anything else arrives first (e.g. bytes beyond a response's
+    /// `Content-Length`).
+    pub async fn expect_end(&mut self) {
+        let rest = self.read_to_end().await;
+        assert!(
+            rest.is_empty(),
+            "bytes after the response: {:?}",
+            String::from_utf8_lossy(&rest)
+        );
+    }
+
     async fn read_line(&mut self) -> Vec<u8> {
         loop {
             if let Some(end) = self.buffer.windows(2).position(|w| w == b"\r\n") {
@@ -184,8 +196,12 @@ impl HttpConn {
             .and_then(|code| code.parse().ok())
             .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
         let headers = lines
-            .filter_map(|line| line.split_once(':'))
-            .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+            .map(|line| {
+                let (name, value) = line
+                    .split_once(':')
+                    .unwrap_or_else(|| panic!("bad header line {line:?}"));
+                (name.trim().to_ascii_lowercase(), value.trim().to_owned())
+            })
             .collect();
         Head { status, headers }
     }

@@ -80,7 +80,8 @@ pub struct HubSocket {
 impl HubSocket {
     /// Upgrades `stream` (a fresh or idle keep-alive connection) to a WebSocket
     /// at `path_and_query` with extra `headers`; `Err((status, body))` when
-    /// the server refuses the upgrade.
+    /// the server refuses the upgrade. Unless `headers` ask for a
+    /// subprotocol, the server must select none.
     pub async fn upgrade(
         stream: TcpStream,
         addr: SocketAddr,
@@ -96,12 +97,17 @@ impl HubSocket {
                 http::HeaderValue::from_str(value).expect("header value"),
             );
         }
+        let subprotocol_asked = request.headers().contains_key("sec-websocket-protocol");
         match timeout(TIMEOUT, client_async(request, stream))
             .await
             .expect("upgrade answered within the timeout")
         {
             Ok((socket, response)) => {
                 assert_eq!(response.status(), 101);
+                assert!(
+                    subprotocol_asked || !response.headers().contains_key("sec-websocket-protocol"),
+                    "no subprotocol is selected: {response:?}"
+                );
                 Ok(Self {
                     socket,
                     protocol: Protocol::Json,
@@ -122,16 +128,38 @@ impl HubSocket {
         }
     }
 
-    /// Connects and upgrades; fails the test if the upgrade is refused.
-    pub async fn connect(addr: SocketAddr, path_and_query: &str, headers: &[(&str, &str)]) -> Self {
+    /// Connects and upgrades; `Err((status, body))` when the server refuses the upgrade.
+    pub async fn try_connect(
+        addr: SocketAddr,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Self, (u16, String)> {
         let stream = timeout(TIMEOUT, TcpStream::connect(addr))
             .await
             .expect("connect within the timeout")
             .expect("connect");
         let _ = stream.set_nodelay(true);
-        Self::upgrade(stream, addr, path_and_query, headers)
+        Self::upgrade(stream, addr, path_and_query, headers).await
+    }
+
+    /// Connects and upgrades; fails the test if the upgrade is refused.
+    pub async fn connect(addr: SocketAddr, path_and_query: &str, headers: &[(&str, &str)]) -> Self {
+        Self::try_connect(addr, path_and_query, headers)
             .await
             .unwrap_or_else(|(status, body)| panic!("upgrade refused: {status} {body:?}"))
+    }
+
+    /// Connects and tries an upgrade the server must refuse: returns the
+    /// refusal's `(status, body)`; fails the test if the upgrade is accepted.
+    pub async fn connect_refused(
+        addr: SocketAddr,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+    ) -> (u16, String) {
+        match Self::try_connect(addr, path_and_query, headers).await {
+            Ok(_) => panic!("upgrade to {path_and_query} unexpectedly accepted"),
+            Err(refusal) => refusal,
+        }
     }
 
     /// Like [`HubSocket::connect`] on a socket whose receive buffer is about
@@ -163,18 +191,29 @@ impl HubSocket {
         protocol: Protocol,
         headers: &[(&str, &str)],
     ) -> Self {
+        let mut socket = Self::negotiated_without_handshake(addr, path, headers).await;
+        socket.handshake(protocol).await;
+        socket
+    }
+
+    /// Negotiates on a keep-alive connection and upgrades that same
+    /// connection with the token, but sends no handshake (for tests of the
+    /// handshake itself).
+    pub async fn negotiated_without_handshake(
+        addr: SocketAddr,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> Self {
         let mut conn = HttpConn::connect(addr).await;
         let (_, token) = negotiate(&mut conn, path, headers).await;
-        let mut socket = Self::upgrade(
+        Self::upgrade(
             conn.into_stream(),
             addr,
             &format!("{path}?id={token}"),
             headers,
         )
         .await
-        .unwrap_or_else(|(status, body)| panic!("upgrade refused: {status} {body:?}"));
-        socket.handshake(protocol).await;
-        socket
+        .unwrap_or_else(|(status, body)| panic!("upgrade refused: {status} {body:?}"))
     }
 
     /// The protocol in use (JSON until a MessagePack handshake).
@@ -195,10 +234,7 @@ impl HubSocket {
             Protocol::MessagePack => MSGPACK_HANDSHAKE,
         };
         self.send(Message::text(handshake)).await;
-        let reply = timeout(TIMEOUT, self.socket.next())
-            .await
-            .expect("a handshake response within the timeout");
-        match (protocol, reply) {
+        match (protocol, self.next_ws_message().await) {
             (Protocol::Json, Some(Ok(Message::Text(text)))) => {
                 assert_eq!(text.as_str(), "{}\u{1e}");
             }
@@ -208,6 +244,28 @@ impl HubSocket {
             (_, other) => panic!("expected the handshake response, got {other:?}"),
         }
         self.protocol = protocol;
+    }
+
+    /// The next WebSocket message exactly as received (for byte-exact
+    /// checks; Pings are not skipped); `None` once the stream ended. Fails
+    /// if hub messages already received are still unread.
+    pub async fn next_ws_message(&mut self) -> Option<Result<Message, tungstenite::Error>> {
+        assert!(
+            self.pending.is_empty(),
+            "messages left unread: {:?}",
+            self.pending
+        );
+        timeout(TIMEOUT, self.socket.next())
+            .await
+            .unwrap_or_else(|_| panic!("nothing received within {TIMEOUT:?}"))
+    }
+
+    /// The next WebSocket message must be the text frame `expected`, byte for byte.
+    pub async fn expect_text_frame(&mut self, expected: &str) {
+        match self.next_ws_message().await {
+            Some(Ok(Message::Text(text))) => assert_eq!(text.as_str(), expected),
+            other => panic!("expected the text frame {expected:?}, got {other:?}"),
+        }
     }
 
     /// Sends one WebSocket message.
@@ -427,6 +485,26 @@ impl HubSocket {
     /// Invokes `Echo(text)` and expects its result.
     pub async fn assert_echo(&mut self, text: &str) {
         assert_eq!(self.call("Echo", json!([text])).await, json!(text));
+    }
+
+    /// Invokes `Echo(text)` (with an id of its own, `echo-N`) and expects its
+    /// Completion as the very next message: unlike [`HubSocket::assert_echo`],
+    /// nothing else (but Pings) may arrive first.
+    pub async fn assert_next_echo(&mut self, text: &str) {
+        let id = format!("echo-{}", self.next_id());
+        let invocation =
+            json!({"type": 1, "invocationId": id, "target": "Echo", "arguments": [text]});
+        self.send_message(&invocation).await;
+        self.expect_completion(&id, json!(text)).await;
+    }
+
+    /// The next message must be exactly `Completion{invocation_id, result}`.
+    pub async fn expect_completion(&mut self, invocation_id: &str, result: Value) {
+        let completion = self.next_message().await;
+        assert_eq!(
+            completion,
+            json!({"type": 3, "invocationId": invocation_id, "result": result})
+        );
     }
 
     /// Closes as the official client does: a Close message, then the server
