@@ -5,13 +5,13 @@ use super::*;
 #[tokio::test]
 async fn handshake_response_is_exactly_empty_object() {
     let (server, healthy) = start().await;
-    let mut client = Client::negotiated(&server).await;
-    client.send_text(HANDSHAKE).await;
-    match client.next_message().await {
+    let mut client = HubSocket::negotiated_without_handshake(server.addr, PATH, &[]).await;
+    client.send_text(JSON_HANDSHAKE).await;
+    match client.next_ws_message().await {
         Some(Ok(Message::Text(text))) => assert_eq!(text.as_bytes(), b"{}\x1e"),
         other => panic!("expected a text frame with {{}}RS, got {other:?}"),
     }
-    client.assert_echo("after handshake").await;
+    client.assert_next_echo("after handshake").await;
     client.close().await;
     assert_healthy_and_stop(server, healthy).await;
 }
@@ -19,22 +19,22 @@ async fn handshake_response_is_exactly_empty_object() {
 #[tokio::test]
 async fn handshake_version_2_and_unknown_keys_are_accepted() {
     let (server, healthy) = start().await;
-    let mut client = Client::negotiated(&server).await;
+    let mut client = HubSocket::negotiated_without_handshake(server.addr, PATH, &[]).await;
     client
         .send_text("{\"version\":2,\"extra\":[1],\"protocol\":\"JSON\"}\u{1e}")
         .await;
-    client.expect_first_message("{}\u{1e}").await;
-    client.assert_echo("v2").await;
+    client.expect_text_frame("{}\u{1e}").await;
+    client.assert_next_echo("v2").await;
     client.close().await;
     assert_healthy_and_stop(server, healthy).await;
 }
 
 /// Sends `handshake`; expects exactly the error response `error`, then the socket closing.
 async fn assert_handshake_refused(server: &TestServer, handshake: &str, error: &str) {
-    let mut client = Client::negotiated(server).await;
+    let mut client = HubSocket::negotiated_without_handshake(server.addr, PATH, &[]).await;
     client.send_text(handshake).await;
     let expected = format!("{}{RS}", json!({ "error": error }));
-    client.expect_first_message(&expected).await;
+    client.expect_text_frame(&expected).await;
     let closure = client.expect_closed().await;
     assert!(
         matches!(closure, Closure::CloseFrame(_)),
@@ -94,13 +94,13 @@ async fn handshake_as_a_json_array_is_refused() {
 #[tokio::test]
 async fn handshake_and_ping_in_one_frame_are_both_processed() {
     let (server, healthy) = start().await;
-    let mut client = Client::negotiated(&server).await;
+    let mut client = HubSocket::negotiated_without_handshake(server.addr, PATH, &[]).await;
     client
-        .send_text(&format!("{HANDSHAKE}{{\"type\":6}}{RS}"))
+        .send_text(&format!("{JSON_HANDSHAKE}{{\"type\":6}}{RS}"))
         .await;
-    client.expect_first_message("{}\u{1e}").await;
+    client.expect_text_frame("{}\u{1e}").await;
     // The Ping gets no answer: the Echo's Completion is the next record.
-    client.assert_echo("after ping").await;
+    client.assert_next_echo("after ping").await;
     client.close().await;
     assert_healthy_and_stop(server, healthy).await;
 }
@@ -108,14 +108,14 @@ async fn handshake_and_ping_in_one_frame_are_both_processed() {
 #[tokio::test]
 async fn handshake_and_invocation_in_one_frame_are_both_processed() {
     let (server, healthy) = start().await;
-    let mut client = Client::negotiated(&server).await;
+    let mut client = HubSocket::negotiated_without_handshake(server.addr, PATH, &[]).await;
     client
         .send_text(&format!(
-            "{HANDSHAKE}{{\"type\":1,\"invocationId\":\"0\",\"target\":\"Echo\",\"arguments\":[\"same frame\"]}}{RS}"
+            "{JSON_HANDSHAKE}{{\"type\":1,\"invocationId\":\"0\",\"target\":\"Echo\",\"arguments\":[\"same frame\"]}}{RS}"
         ))
         .await;
     // The handshake response is a message of its own, before the Completion.
-    client.expect_first_message("{}\u{1e}").await;
+    client.expect_text_frame("{}\u{1e}").await;
     client.expect_completion("0", json!("same frame")).await;
     client.close().await;
     assert_healthy_and_stop(server, healthy).await;
@@ -124,11 +124,11 @@ async fn handshake_and_invocation_in_one_frame_are_both_processed() {
 #[tokio::test]
 async fn handshake_split_across_two_frames() {
     let (server, healthy) = start().await;
-    let mut client = Client::negotiated(&server).await;
+    let mut client = HubSocket::negotiated_without_handshake(server.addr, PATH, &[]).await;
     client.send_text("{\"protocol\":\"json\",").await;
     client.send_text("\"version\":1}\u{1e}").await;
-    client.expect_first_message("{}\u{1e}").await;
-    client.assert_echo("split handshake").await;
+    client.expect_text_frame("{}\u{1e}").await;
+    client.assert_next_echo("split handshake").await;
     client.close().await;
     assert_healthy_and_stop(server, healthy).await;
 }

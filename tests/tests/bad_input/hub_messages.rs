@@ -5,7 +5,7 @@ use super::*;
 #[tokio::test]
 async fn record_split_across_two_frames_is_reassembled() {
     let (server, healthy) = start().await;
-    let mut client = Client::ready(&server).await;
+    let mut client = ready(&server).await;
     client
         .send_text("{\"type\":1,\"invocationId\":\"s\",\"tar")
         .await;
@@ -26,7 +26,7 @@ async fn record_split_across_two_frames_is_reassembled() {
 #[tokio::test]
 async fn several_records_in_one_frame_are_answered_in_order() {
     let (server, healthy) = start().await;
-    let mut client = Client::ready(&server).await;
+    let mut client = ready(&server).await;
     // The JS client's key order (type last), a Ping, and unknown properties among them.
     let frame = [
         "{\"target\":\"Echo\",\"arguments\":[\"a\"],\"invocationId\":\"1\",\"type\":1}",
@@ -49,7 +49,7 @@ async fn several_records_in_one_frame_are_answered_in_order() {
 /// Sends `message` on a ready connection; expects an error Close, then the socket closing.
 /// Returns the Close's error text.
 async fn assert_closed_with_error(server: &TestServer, message: Message) -> String {
-    let mut client = Client::ready(server).await;
+    let mut client = ready(server).await;
     client.send(message).await;
     client.expect_close_with_error().await
 }
@@ -128,7 +128,7 @@ async fn record_over_32_kib_closes_with_the_size_error() {
 #[tokio::test]
 async fn record_over_32_kib_split_across_frames_closes_with_the_size_error() {
     let (server, healthy) = start().await;
-    let mut client = Client::ready(&server).await;
+    let mut client = ready(&server).await;
     let chunk = "x".repeat(16 * 1024);
     client
         .send_text(&format!(
@@ -160,7 +160,7 @@ async fn one_megabyte_message_closes_with_the_size_error() {
 #[tokio::test]
 async fn non_blocking_invocation_of_an_unknown_method_gets_no_answer() {
     let (server, healthy) = start().await;
-    let mut client = Client::ready(&server).await;
+    let mut client = ready(&server).await;
     client
         .send_text("{\"type\":1,\"target\":\"NoSuchMethod\",\"arguments\":[1]}\u{1e}")
         .await;
@@ -172,12 +172,12 @@ async fn non_blocking_invocation_of_an_unknown_method_gets_no_answer() {
         .send_text("{\"type\":1,\"target\":\"Echo\",\"arguments\":[]}\u{1e}")
         .await;
     // The next message received is this Echo's Completion.
-    client.assert_echo("next").await;
+    client.assert_next_echo("next").await;
     // With an id, the same unknown method gets the documented error.
     client
         .send_text("{\"type\":1,\"invocationId\":\"u\",\"target\":\"NoSuchMethod\",\"arguments\":[1]}\u{1e}")
         .await;
-    let completion = client.next_record().await;
+    let completion = client.next_message().await;
     assert_eq!(
         completion,
         json!({"type": 3, "invocationId": "u", "error": "Failed to invoke 'NoSuchMethod' due to an error on the server. HubException: Method does not exist."})

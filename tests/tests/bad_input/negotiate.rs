@@ -6,7 +6,7 @@ use super::*;
 async fn negotiate_version_1_returns_id_token_and_transports() {
     let (server, healthy) = start().await;
     let target = format!("{PATH}/negotiate?negotiateVersion=1");
-    let response = http(server.addr, "POST", &target, &[]).await;
+    let response = request(server.addr, "POST", &target, &[]).await;
     assert_eq!(response.status, 200);
     assert_eq!(response.header("content-type"), Some("application/json"));
     assert!(
@@ -32,16 +32,16 @@ async fn negotiate_version_1_returns_id_token_and_transports() {
     assert!(body.get("ProtocolVersion").is_none(), "no legacy marker");
 
     // Every negotiate creates another connection.
-    let again = negotiate(&server, &[]).await;
-    assert_ne!(again.connection_id, id);
-    assert_ne!(again.token, token);
+    let (again_id, again_token) = negotiate(&server, &[]).await;
+    assert_ne!(again_id, id);
+    assert_ne!(again_token, token);
     assert_healthy_and_stop(server, healthy).await;
 }
 
 #[tokio::test]
 async fn negotiate_without_version_is_version_0_without_token() {
     let (server, healthy) = start().await;
-    let response = http(server.addr, "POST", &format!("{PATH}/negotiate"), &[]).await;
+    let response = request(server.addr, "POST", &format!("{PATH}/negotiate"), &[]).await;
     assert_eq!(response.status, 200);
     let body = response.json();
     assert_eq!(body["negotiateVersion"], 0);
@@ -53,9 +53,9 @@ async fn negotiate_without_version_is_version_0_without_token() {
     assert_url_safe_id(id);
 
     // A version 0 client connects with the connection id.
-    let mut client = Client::open(&ws_url(&server, &format!("?id={id}"))).await;
-    client.handshake().await;
-    client.assert_echo("v0").await;
+    let mut client = open(&server, &format!("?id={id}")).await;
+    client.handshake(Protocol::Json).await;
+    client.assert_next_echo("v0").await;
     client.close().await;
     assert_healthy_and_stop(server, healthy).await;
 }
@@ -65,7 +65,7 @@ async fn negotiate_bad_versions() {
     let (server, healthy) = start().await;
 
     // Not an integer: HTTP 200 with only an error.
-    let response = http(
+    let response = request(
         server.addr,
         "POST",
         &format!("{PATH}/negotiate?negotiateVersion=abc"),
@@ -81,7 +81,7 @@ async fn negotiate_bad_versions() {
     assert!(error.contains("non-integer"), "{error:?}");
 
     // Below the minimum (0): an error too.
-    let response = http(
+    let response = request(
         server.addr,
         "POST",
         &format!("{PATH}/negotiate?negotiateVersion=-1"),
@@ -94,7 +94,7 @@ async fn negotiate_bad_versions() {
     assert!(body.get("connectionId").is_none(), "{body}");
 
     // Above the maximum: clamped to 1.
-    let response = http(
+    let response = request(
         server.addr,
         "POST",
         &format!("{PATH}/negotiate?negotiateVersion=7"),
@@ -107,7 +107,7 @@ async fn negotiate_bad_versions() {
     assert_url_safe_id(body["connectionToken"].as_str().expect("token in v1"));
 
     // The query parameter's name matches ignoring case, as in ASP.NET.
-    let response = http(
+    let response = request(
         server.addr,
         "POST",
         &format!("{PATH}/negotiate?NegotiateVersion=1"),
@@ -123,7 +123,7 @@ async fn negotiate_only_accepts_post() {
     let (server, healthy) = start().await;
     for method in ["GET", "PUT", "DELETE"] {
         let target = format!("{PATH}/negotiate?negotiateVersion=1");
-        let response = http(server.addr, method, &target, &[]).await;
+        let response = request(server.addr, method, &target, &[]).await;
         assert_eq!(response.status, 405, "{method} /negotiate");
         assert!(
             response
