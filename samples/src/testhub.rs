@@ -606,12 +606,19 @@ pub fn token_is_user_id() -> Authenticator {
 /// The `testhub` binary: `--addr HOST:PORT`, `--redis redis://HOST:PORT`;
 /// prints `listening on http://HOST:PORT` once it accepts connections.
 pub async fn main() -> std::io::Result<()> {
+    start().await?.run_until_signal().await
+}
+
+/// What the `testhub` binary does before serving: reads its arguments, joins
+/// the backplane, binds, and prints `listening on http://HOST:PORT`. Returns
+/// the server, for the caller to run until what should stop it.
+pub async fn start() -> std::io::Result<hub_transport::Server> {
     crate::cli::init_logging();
     let args = crate::cli::parse("testhub");
     let hub = args.join_backplane(hub(), "test").await;
     let server = server(hub).bind(args.addr).await?;
     crate::cli::announce(server.local_addr());
-    server.run_until_signal().await
+    Ok(server)
 }
 
 /// The endpoint options of the test hub: every transport on, stateful

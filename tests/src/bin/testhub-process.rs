@@ -1,8 +1,8 @@
 //! The `testhub` sample as a binary of this crate, so that integration tests
 //! can start it as real processes (`CARGO_BIN_EXE_testhub-process`).
 //!
-//! Unlike the sample's own binary, it also stops when its standard input
-//! closes: the test that started it holds the other end, so a node never
+//! Unlike the sample's own binary, it stops when its standard input closes
+//! (not on Ctrl-C): the test that started it holds the other end, so a node never
 //! outlives its test, even a test process that was killed or aborted (an
 //! orphaned node would keep the test run's output pipe open).
 
@@ -10,12 +10,10 @@ use tokio::io::AsyncReadExt;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    samples::cli::init_logging();
-    let args = samples::cli::parse("testhub");
-    let hub = args.join_backplane(samples::testhub::hub(), "test").await;
-    let server = samples::testhub::server(hub).bind(args.addr).await?;
-    samples::cli::announce(server.local_addr());
-    server.run_until(stdin_closed()).await
+    samples::testhub::start()
+        .await?
+        .run_until(stdin_closed())
+        .await
 }
 
 /// Resolves once standard input reaches its end (or fails).
