@@ -249,6 +249,9 @@ pub(crate) fn serve<T: Transport>(
             connection
                 .metrics
                 .ended(CloseReason::TransportClosed.label());
+            // As at the end of a connection: a client result asked of it
+            // meanwhile ends as "disconnected" rather than at its timeout.
+            connection.pending_results.close();
             outbox.close();
             hub.registry().unregister(&connection);
             return;
