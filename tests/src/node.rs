@@ -9,7 +9,7 @@
 
 use std::future::Future;
 use std::path::Path;
-use std::process::{ExitStatus, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -101,7 +101,7 @@ where
         text
     });
     let mut stdout = String::new();
-    let finished = tokio::time::timeout(limit, async {
+    let status = tokio::time::timeout(limit, async {
         while let Some(line) = lines.next_line().await.expect("read node's stdout") {
             if let (Some(answer), Some(stdin), Some(request)) =
                 (answer.as_mut(), stdin.as_mut(), line.strip_prefix('@'))
@@ -118,7 +118,6 @@ where
         child.wait().await.expect("node exits")
     })
     .await;
-    let status: Result<ExitStatus, _> = finished;
     match status {
         Ok(_) => group.0 = None, // Ended and reaped: its id may be reused.
         Err(_) => drop(group),
