@@ -55,7 +55,7 @@ for binary in "$@"; do
     # Calls into the protocol's parser (Protocol::parse), summed
     # over their callers.
     calls=$(callgrind_annotate --inclusive=yes --tree=calling "$dump" 2>/dev/null \
-        | { grep -E '>   .*hub_core::protocol::Protocol::parse \(' || true; } \
+        | { grep -E '>   .*hub_(core::protocol|protocol::protocol)::Protocol::parse \(' || true; } \
         | grep -o '([0-9,]*x)' | tr -d '(),x' | awk '{ s += $1 } END { print s + 0 }')
     [ "$calls" -gt 0 ] || { echo "$binary: no calls to the protocol parser counted" >&2; exit 1; }
     awk -v b="$binary" -v t="$total" -v c="$calls" -v p="$protocol" \

@@ -92,39 +92,6 @@ impl fmt::Display for HubError {
     }
 }
 
-/// A hub message that could not be parsed. Closes the connection.
-#[derive(Debug, thiserror::Error)]
-pub enum ProtocolError {
-    /// The bytes are not a valid message of the protocol.
-    #[error("invalid message: {0}")]
-    Malformed(String),
-    /// A message is larger than `maximum_receive_message_size`.
-    #[error(
-        "The maximum message size of {limit}B was exceeded. The message size can be configured in AddHubOptions."
-    )]
-    MessageTooLarge {
-        /// The configured limit in bytes.
-        limit: usize,
-    },
-    /// The message type is not one this server understands.
-    #[error("Unknown message type: {0}")]
-    UnknownMessageType(u64),
-    /// A required property of a message is missing.
-    #[error("Missing required property '{0}'.")]
-    MissingProperty(&'static str),
-    /// The transport refused what the client sent (too large, not UTF-8, ...).
-    #[error("{0}")]
-    Transport(String),
-    /// A WebSocket frame's kind does not match the negotiated protocol.
-    #[error("Received a {received} frame on a connection using the {protocol} protocol.")]
-    WrongFrameKind {
-        /// `text` or `binary`.
-        received: &'static str,
-        /// The negotiated protocol's name.
-        protocol: &'static str,
-    },
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -62,7 +62,6 @@ mod method;
 mod method_errors;
 pub mod metrics;
 mod options;
-pub mod protocol;
 mod registry;
 mod results;
 mod transport;
@@ -75,10 +74,14 @@ pub use clients::{
 };
 pub use cluster::{Backplane, BackplaneError, ClusterStats};
 pub use context::{HubCtx, Items};
-pub use error::{HubError, HubResult, ProtocolError};
+pub use error::{HubError, HubResult};
+pub use hub_protocol::ProtocolError;
 pub use filter::{HubFilter, Invocation, Next};
 pub use hub::{ClusterLink, Hub, HubContext};
 pub use hub_macros::{hub, hub_client};
+/// The wire protocol (the `hub-protocol` crate): hub messages, the JSON and
+/// MessagePack hub protocols, framing, handshake and negotiate documents.
+pub use hub_protocol as protocol;
 pub use id::{ConnectionId, random_id};
 pub use method::{ArgumentError, Authorize, Completion, InvocationResult};
 pub use options::{HubOptions, SlowConsumerPolicy};

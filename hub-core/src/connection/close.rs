@@ -1,6 +1,6 @@
 //! Why a connection ends, and what the client is told.
 
-use crate::error::ProtocolError;
+use crate::protocol::ProtocolError;
 use crate::protocol::Protocol;
 
 /// ASP.NET's generic close error text.
@@ -19,6 +19,15 @@ pub(crate) enum CloseReason {
     TransportFailed(String),
     /// The client sent something that is not valid protocol.
     Protocol(ProtocolError),
+    /// The transport refused what the client sent (too large, not UTF-8, ...).
+    TransportRefused(String),
+    /// A WebSocket frame's kind does not match the negotiated protocol.
+    WrongFrameKind {
+        /// `text` or `binary`.
+        received: &'static str,
+        /// The negotiated protocol's name.
+        protocol: &'static str,
+    },
     /// Nothing received for `client_timeout_interval`.
     ClientTimeout,
     /// The outbox was full when a message arrived for it.
@@ -41,7 +50,9 @@ impl CloseReason {
             CloseReason::ClientClosed { .. } => "client_closed",
             CloseReason::TransportClosed => "transport_closed",
             CloseReason::TransportFailed(_) => "transport_failed",
-            CloseReason::Protocol(_) => "protocol_error",
+            CloseReason::Protocol(_)
+            | CloseReason::TransportRefused(_)
+            | CloseReason::WrongFrameKind { .. } => "protocol_error",
             CloseReason::ClientTimeout => "client_timeout",
             CloseReason::SlowConsumer { .. } => "slow_consumer",
             CloseReason::SendTimeout => "send_timeout",
@@ -68,6 +79,10 @@ impl CloseReason {
             CloseReason::TransportClosed => None,
             CloseReason::TransportFailed(error) => Some(format!("Transport failed: {error}")),
             CloseReason::Protocol(error) => Some(error.to_string()),
+            CloseReason::TransportRefused(error) => Some(error.clone()),
+            CloseReason::WrongFrameKind { received, protocol } => Some(format!(
+                "Received a {received} frame on a connection using the {protocol} protocol."
+            )),
             CloseReason::ClientTimeout => Some("Client timeout.".into()),
             CloseReason::SlowConsumer { capacity } => Some(format!(
                 "Slow consumer: the outbound queue of {capacity} messages was full."
@@ -85,7 +100,13 @@ impl CloseReason {
             | CloseReason::TransportClosed
             | CloseReason::TransportFailed(_)
             | CloseReason::SendTimeout => return None,
-            CloseReason::Protocol(error) => (Some(format!("{CLOSED_WITH_ERROR} {error}")), false),
+            CloseReason::Protocol(_)
+            | CloseReason::TransportRefused(_)
+            | CloseReason::WrongFrameKind { .. } => (
+                self.disconnect_error()
+                    .map(|error| format!("{CLOSED_WITH_ERROR} {error}")),
+                false,
+            ),
             CloseReason::ClientTimeout => (
                 Some(format!(
                     "{CLOSED_WITH_ERROR} Client timeout: nothing received within the client timeout interval."

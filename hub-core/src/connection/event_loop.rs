@@ -26,7 +26,7 @@ use super::poll_on_wake::PollOnWake;
 use super::replay::Replay;
 use super::streams::Streams;
 use crate::context::HubCtx;
-use crate::error::{HubError, HubResult, ProtocolError};
+use crate::error::{HubError, HubResult};
 use crate::filter::Invocation;
 use crate::method::{ArgumentError, InvocationFuture, MethodCall, MethodSpec, error_text};
 use crate::protocol::{
@@ -289,9 +289,7 @@ impl<T: Transport> EventLoop<T> {
             Some(Err(
                 error @ (TransportError::TooLarge(_) | TransportError::InvalidPayload(_)),
             )) => {
-                return Err(CloseReason::Protocol(ProtocolError::Transport(
-                    error.to_string(),
-                )));
+                return Err(CloseReason::TransportRefused(error.to_string()));
             }
             Some(Err(error)) => return Err(transport_failed(error)),
             None => return Err(CloseReason::TransportClosed),
@@ -299,13 +297,13 @@ impl<T: Transport> EventLoop<T> {
         self.last_read = Instant::now();
         let expected = self.protocol.transfer_format();
         if let Some(format) = inbound.format.filter(|&format| format != expected) {
-            return Err(CloseReason::Protocol(ProtocolError::WrongFrameKind {
+            return Err(CloseReason::WrongFrameKind {
                 received: match format {
                     TransferFormat::Text => "text",
                     TransferFormat::Binary => "binary",
                 },
                 protocol: self.protocol.name(),
-            }));
+            });
         }
         self.reader
             .push(inbound.data)

@@ -300,12 +300,3 @@ async fn on_disconnected(ctx: &HubCtx, error: Option<HubError>) {
         tracing::error!("on_disconnected panicked");
     }
 }
-
-impl Protocol {
-    fn framing(self) -> Framing {
-        match self.transfer_format() {
-            crate::protocol::TransferFormat::Text => Framing::RecordSeparator,
-            crate::protocol::TransferFormat::Binary => Framing::LengthPrefixed,
-        }
-    }
-}

@@ -1,5 +1,5 @@
-//! Invariant checks on hub-core's protocol code, shared by the fuzz targets
-//! (`fuzz/fuzz_targets/`) and the corpus replay test `hub-core/tests/fuzz_corpus.rs`,
+//! Invariant checks on the protocol code (`hub-protocol`), shared by the fuzz targets
+//! (`fuzz/fuzz_targets/`) and the corpus replay test `hub-protocol/tests/fuzz_corpus.rs`,
 //! which includes this file with `#[path]` so that `cargo test` re-checks every
 //! corpus input on stable, without cargo-fuzz.
 //!
@@ -11,10 +11,9 @@ use std::collections::HashMap;
 
 use arbitrary::Unstructured;
 use bytes::Bytes;
-use hub_core::ProtocolError;
-use hub_core::protocol::{
+use hub_protocol::{
     CloseMessage, CompletionOutcome, EncodedValue, Framing, HubMessage, MessageReader, Protocol,
-    RECORD_SEPARATOR, TransferFormat, handshake,
+    ProtocolError, RECORD_SEPARATOR, TransferFormat, handshake,
 };
 use serde::Serialize;
 use serde::de::IgnoredAny;
@@ -23,14 +22,6 @@ use serde_json::value::RawValue;
 
 /// The server's default `maximum_receive_message_size` (32 KiB).
 pub const MAX_MESSAGE_SIZE: usize = 32 * 1024;
-
-/// The framing a protocol's messages use after the handshake.
-pub fn framing(protocol: Protocol) -> Framing {
-    match protocol.transfer_format() {
-        TransferFormat::Text => Framing::RecordSeparator,
-        TransferFormat::Binary => Framing::LengthPrefixed,
-    }
-}
 
 /// `json_messages`: arbitrary bytes as one payload of JSON records.
 pub fn check_json_messages(data: &[u8]) {
@@ -43,7 +34,7 @@ pub fn check_msgpack_messages(data: &[u8]) {
 }
 
 fn check_payload(protocol: Protocol, data: &[u8]) {
-    let mut reader = MessageReader::new(framing(protocol), MAX_MESSAGE_SIZE);
+    let mut reader = MessageReader::new(protocol.framing(), MAX_MESSAGE_SIZE);
     for record in read_payload(&mut reader, data, MAX_MESSAGE_SIZE) {
         check_record(protocol, &record);
     }
@@ -253,7 +244,7 @@ fn reparse(protocol: Protocol, frame: &Bytes) -> Summary {
             "an encoded JSON message must hold exactly one record separator, at its end"
         );
     }
-    let mut reader = MessageReader::new(framing(protocol), frame.len());
+    let mut reader = MessageReader::new(protocol.framing(), frame.len());
     reader.push(frame.clone()).expect("push an encoded frame");
     let record = reader
         .next_record()
@@ -371,7 +362,7 @@ pub fn check_handshake(data: &[u8]) {
         return;
     };
     // What follows the handshake in the same payload is read in the new framing.
-    reader.set_framing(framing(accepted.protocol));
+    reader.set_framing(accepted.protocol.framing());
     while let Ok(Some(record)) = reader.next_record() {
         assert!(
             record.len() <= MAX_MESSAGE_SIZE,
@@ -663,7 +654,7 @@ fn round_trip(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     cuts.push(stream.len());
     cuts.sort_unstable();
 
-    let mut reader = MessageReader::new(framing(protocol), MAX_MESSAGE_SIZE);
+    let mut reader = MessageReader::new(protocol.framing(), MAX_MESSAGE_SIZE);
     let mut next = 0;
     let mut start = 0;
     for cut in cuts {

@@ -2,11 +2,15 @@
 //!
 //! Request: `{"protocol":"json","version":1}` + `0x1E` (always JSON, whatever the
 //! protocol). Response: `{}` + `0x1E`, or `{"error":"..."}` + `0x1E` before closing.
+//!
+//! The server side is [`accept`], [`success_response`] and [`error_response`];
+//! the client side is [`request`] and [`read_response`].
 
 use bytes::Bytes;
 use serde::Deserialize;
 
-use super::{Protocol, RECORD_SEPARATOR, TransferFormat};
+use crate::RECORD_SEPARATOR;
+use crate::protocol::{Protocol, TransferFormat};
 
 #[derive(Deserialize)]
 struct HandshakeRequest {
@@ -74,7 +78,7 @@ pub fn accept(
     offered: &[Protocol],
     transport_formats: &[TransferFormat],
 ) -> Result<Handshake, HandshakeError> {
-    if !super::json::is_object(record) {
+    if !crate::json::is_object(record) {
         return Err(HandshakeError::Malformed(
             "the handshake must be a JSON object".into(),
         ));
@@ -113,6 +117,49 @@ pub fn error_response(message: &str) -> Bytes {
     buf.push(b'}');
     buf.push(RECORD_SEPARATOR);
     Bytes::from(buf)
+}
+
+/// The client's request for `protocol` at `version` (2 asks for stateful
+/// reconnect, 1 does not).
+pub fn request(protocol: Protocol, version: u32) -> Bytes {
+    let mut buf = b"{\"protocol\":".to_vec();
+    serde_json::to_writer(&mut buf, protocol.name()).expect("a string always encodes as JSON");
+    buf.extend_from_slice(format!(",\"version\":{version}}}").as_bytes());
+    buf.push(RECORD_SEPARATOR);
+    Bytes::from(buf)
+}
+
+#[derive(Deserialize)]
+struct HandshakeResponse {
+    error: Option<String>,
+}
+
+/// Why a server's handshake response means the connection cannot proceed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HandshakeResponseError {
+    /// The server refused the handshake, saying why.
+    #[error("the server refused the handshake: {0}")]
+    Refused(String),
+    /// The response is not a handshake response.
+    #[error("invalid handshake response: {0}")]
+    Malformed(String),
+}
+
+/// Reads the server's handshake response (a record without its `0x1E`):
+/// `Ok` for `{}`, the server's error otherwise. Unknown fields are ignored,
+/// as the official clients ignore them.
+pub fn read_response(record: &[u8]) -> Result<(), HandshakeResponseError> {
+    if !crate::json::is_object(record) {
+        return Err(HandshakeResponseError::Malformed(
+            "the handshake response must be a JSON object".into(),
+        ));
+    }
+    let response: HandshakeResponse = serde_json::from_slice(record)
+        .map_err(|error| HandshakeResponseError::Malformed(error.to_string()))?;
+    match response.error {
+        Some(error) => Err(HandshakeResponseError::Refused(error)),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -173,5 +220,33 @@ mod tests {
             &error_response("The protocol 'a\"b' is not supported.")[..],
             b"{\"error\":\"The protocol 'a\\\"b' is not supported.\"}\x1e"
         );
+    }
+
+    #[test]
+    fn a_client_request_is_accepted_and_responses_are_read() {
+        for protocol in Protocol::ALL {
+            let request = request(protocol, 2);
+            let record = request.strip_suffix(&[RECORD_SEPARATOR]).unwrap();
+            assert_eq!(
+                accept(record, &Protocol::ALL, TEXT),
+                Ok(Handshake {
+                    protocol,
+                    version: 2
+                })
+            );
+        }
+        let success = success_response();
+        assert_eq!(read_response(&success[..success.len() - 1]), Ok(()));
+        let refused = error_response("The protocol 'x' is not supported.");
+        assert_eq!(
+            read_response(&refused[..refused.len() - 1]),
+            Err(HandshakeResponseError::Refused(
+                "The protocol 'x' is not supported.".into()
+            ))
+        );
+        assert!(matches!(
+            read_response(b"[]"),
+            Err(HandshakeResponseError::Malformed(_))
+        ));
     }
 }

@@ -1,9 +1,9 @@
 //! Replays the checked-in fuzz corpora (`fuzz/corpus/<target>/`) through the
-//! checks the hub-core fuzz targets run, so that `cargo test` covers every
+//! checks the protocol fuzz targets run, so that `cargo test` covers every
 //! corpus input (including past crashes) on stable, without cargo-fuzz.
 
 #[allow(unreachable_pub)]
-#[path = "../../fuzz/src/core_checks.rs"]
+#[path = "../../fuzz/src/protocol_checks.rs"]
 mod checks;
 
 #[allow(unreachable_pub)]

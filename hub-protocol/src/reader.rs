@@ -2,7 +2,7 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use super::RECORD_SEPARATOR;
+use crate::RECORD_SEPARATOR;
 use crate::error::ProtocolError;
 
 /// How records are delimited in the byte stream.

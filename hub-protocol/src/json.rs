@@ -6,11 +6,13 @@ use bytes::Bytes;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 
-use super::{
-    CloseMessage, CompletionMessage, CompletionOutcome, EncodeError, EncodedValue, HubMessage,
-    InvocationMessage, RECORD_SEPARATOR, StreamItemMessage,
+use crate::RECORD_SEPARATOR;
+use crate::error::{EncodeError, ProtocolError};
+use crate::message::{
+    CloseMessage, CompletionMessage, CompletionOutcome, EncodedValue, HubMessage,
+    InvocationMessage, StreamItemMessage,
 };
-use crate::error::ProtocolError;
+use crate::protocol::CallKind;
 
 /// Every field any message type may carry; unknown fields (`headers`, ...) are ignored.
 #[derive(Deserialize)]
@@ -266,7 +268,7 @@ struct Writer(Vec<u8>);
 
 impl Writer {
     fn new(kind: u8, capacity: usize) -> Self {
-        let mut buf = super::scratch::take(capacity + 24);
+        let mut buf = crate::scratch::take(capacity + 24);
         buf.extend_from_slice(b"{\"type\":");
         buf.push(b'0' + kind);
         Self(buf)
@@ -290,7 +292,7 @@ impl Writer {
     fn finish(mut self) -> Bytes {
         self.0.push(b'}');
         self.0.push(RECORD_SEPARATOR);
-        super::scratch::finish(self.0, 0)
+        crate::scratch::finish(self.0, 0)
     }
 }
 
@@ -299,13 +301,32 @@ pub(super) fn encode_invocation<A: Serialize + ?Sized>(
     target: &str,
     arguments: &A,
 ) -> Result<Bytes, EncodeError> {
-    let mut writer = Writer::new(1, target.len() + 64);
+    encode_call(CallKind::Invocation, invocation_id, target, arguments, &[])
+}
+
+pub(super) fn encode_call<A: Serialize + ?Sized>(
+    kind: CallKind,
+    invocation_id: Option<&str>,
+    target: &str,
+    arguments: &A,
+    stream_ids: &[&str],
+) -> Result<Bytes, EncodeError> {
+    let mut writer = Writer::new(kind.message_type(), target.len() + 64);
     if let Some(id) = invocation_id {
         writer.plain_field("invocationId", id);
     }
     writer.plain_field("target", target);
     writer.field("arguments", arguments)?;
+    if !stream_ids.is_empty() {
+        writer.plain_field("streamIds", stream_ids);
+    }
     Ok(writer.finish())
+}
+
+pub(super) fn encode_cancel_invocation(invocation_id: &str) -> Bytes {
+    let mut writer = Writer::new(5, invocation_id.len() + 24);
+    writer.plain_field("invocationId", invocation_id);
+    writer.finish()
 }
 
 /// An Invocation whose `arguments` array is already encoded.

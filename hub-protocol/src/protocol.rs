@@ -1,28 +1,14 @@
-//! The SignalR hub protocols: message model, parsing and encoding.
-//!
-//! Inbound messages are parsed into [`HubMessage`], which borrows from the
-//! received bytes; arguments stay encoded ([`EncodedValue`]) until a hub method
-//! decodes them into its own parameter types. Outbound messages are encoded
-//! straight into [`Bytes`] by the functions on [`Protocol`].
-
-pub mod handshake;
-mod json;
-mod msgpack;
-mod reader;
-mod scratch;
-
-use std::borrow::Cow;
+//! Hub protocols: which one a connection speaks, and how each message is
+//! read from and written into bytes.
 
 use bytes::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub use reader::{Framing, MessageReader};
-
-use crate::error::ProtocolError;
-
-/// The record separator that ends every JSON message (and the handshake).
-pub const RECORD_SEPARATOR: u8 = 0x1e;
+use crate::error::{DecodeError, EncodeError, ProtocolError};
+use crate::message::HubMessage;
+use crate::reader::Framing;
+use crate::{json, msgpack};
 
 /// A hub protocol a connection speaks after its handshake.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -65,8 +51,16 @@ impl Protocol {
         }
     }
 
-    /// Index of the protocol in [`Protocol::ALL`], for per-protocol caches.
-    pub(crate) fn index(self) -> usize {
+    /// How this protocol's records are delimited.
+    pub fn framing(self) -> Framing {
+        match self.transfer_format() {
+            TransferFormat::Text => Framing::RecordSeparator,
+            TransferFormat::Binary => Framing::LengthPrefixed,
+        }
+    }
+
+    /// The position of the protocol in [`Protocol::ALL`], for per-protocol caches.
+    pub fn index(self) -> usize {
         match self {
             Protocol::Json => 0,
             Protocol::MessagePack => 1,
@@ -90,7 +84,7 @@ impl Protocol {
     }
 
     /// `null` (`nil`) in this protocol.
-    pub(crate) fn encoded_null(self) -> Bytes {
+    pub fn encoded_null(self) -> Bytes {
         match self {
             Protocol::Json => Bytes::from_static(b"null"),
             Protocol::MessagePack => Bytes::from_static(&[0xc0]),
@@ -108,6 +102,35 @@ impl Protocol {
         match self {
             Protocol::Json => json::encode_invocation(invocation_id, target, arguments),
             Protocol::MessagePack => msgpack::encode_invocation(invocation_id, target, arguments),
+        }
+    }
+
+    /// Encodes a call a client makes: an Invocation (`invocation_id` `None`
+    /// for a call that wants no Completion) or a StreamInvocation, with the
+    /// ids of the streams the client will upload for the method's stream
+    /// parameters. `arguments` must serialize as a sequence.
+    pub fn encode_call<A: Serialize + ?Sized>(
+        self,
+        kind: CallKind,
+        invocation_id: Option<&str>,
+        target: &str,
+        arguments: &A,
+        stream_ids: &[&str],
+    ) -> Result<Bytes, EncodeError> {
+        match self {
+            Protocol::Json => json::encode_call(kind, invocation_id, target, arguments, stream_ids),
+            Protocol::MessagePack => {
+                msgpack::encode_call(kind, invocation_id, target, arguments, stream_ids)
+            }
+        }
+    }
+
+    /// Encodes a CancelInvocation: the client stops a stream (or, since
+    /// .NET 11, an invocation) it started.
+    pub fn encode_cancel_invocation(self, invocation_id: &str) -> Bytes {
+        match self {
+            Protocol::Json => json::encode_cancel_invocation(invocation_id),
+            Protocol::MessagePack => msgpack::encode_cancel_invocation(invocation_id),
         }
     }
 
@@ -209,6 +232,26 @@ impl Protocol {
     }
 }
 
+/// The two kinds of calls a client makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallKind {
+    /// An Invocation (type 1): the method's result comes in a Completion.
+    Invocation,
+    /// A StreamInvocation (type 4): the method's items come in StreamItems,
+    /// then a Completion.
+    StreamInvocation,
+}
+
+impl CallKind {
+    /// The message type number.
+    pub(crate) fn message_type(self) -> u8 {
+        match self {
+            CallKind::Invocation => 1,
+            CallKind::StreamInvocation => 4,
+        }
+    }
+}
+
 /// Whether a transport carries text or binary payloads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TransferFormat {
@@ -228,143 +271,6 @@ impl TransferFormat {
     }
 }
 
-/// A value (argument, stream item or result) still in its wire encoding.
-#[derive(Clone, Copy, Debug)]
-pub struct EncodedValue<'a>(EncodedRepr<'a>);
-
-#[derive(Clone, Copy, Debug)]
-enum EncodedRepr<'a> {
-    Json(&'a serde_json::value::RawValue),
-    MsgPack(&'a [u8]),
-}
-
-impl<'a> EncodedValue<'a> {
-    pub(crate) fn json(raw: &'a serde_json::value::RawValue) -> Self {
-        Self(EncodedRepr::Json(raw))
-    }
-
-    pub(crate) fn msgpack(bytes: &'a [u8]) -> Self {
-        Self(EncodedRepr::MsgPack(bytes))
-    }
-
-    /// Decodes the value into `T`.
-    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, DecodeError> {
-        match self.0 {
-            EncodedRepr::Json(raw) => {
-                serde_json::from_str(raw.get()).map_err(|e| DecodeError(e.to_string()))
-            }
-            EncodedRepr::MsgPack(bytes) => msgpack::decode(bytes).map_err(DecodeError),
-        }
-    }
-
-    /// The value's bytes, a slice of the received message.
-    pub fn as_bytes(&self) -> &'a [u8] {
-        match self.0 {
-            EncodedRepr::Json(raw) => raw.get().as_bytes(),
-            EncodedRepr::MsgPack(bytes) => bytes,
-        }
-    }
-}
-
-/// A value that did not decode into the expected type.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct DecodeError(String);
-
-/// A value that could not be encoded (e.g. a map with non-string keys in JSON).
-#[derive(Debug, thiserror::Error)]
-#[error("failed to encode a message: {0}")]
-pub struct EncodeError(String);
-
-impl EncodeError {
-    pub(crate) fn missing(protocol: Protocol) -> Self {
-        Self(format!("no {} encoding was received", protocol.name()))
-    }
-}
-
-/// A parsed hub message; strings and values borrow from the received bytes.
-#[derive(Debug)]
-pub enum HubMessage<'a> {
-    /// Type 1: call a method; no id means the caller wants no Completion.
-    Invocation(InvocationMessage<'a>),
-    /// Type 2: one item of a stream.
-    StreamItem(StreamItemMessage<'a>),
-    /// Type 3: the end of an invocation or stream.
-    Completion(CompletionMessage<'a>),
-    /// Type 4: call a streaming method.
-    StreamInvocation(InvocationMessage<'a>),
-    /// Type 5: cancel a stream or an invocation.
-    CancelInvocation {
-        /// The invocation to cancel.
-        invocation_id: Cow<'a, str>,
-    },
-    /// Type 6: keep-alive.
-    Ping,
-    /// Type 7: the peer is closing the connection.
-    Close(CloseMessage),
-    /// Type 8: stateful reconnect acknowledgement.
-    Ack {
-        /// Highest sequence id the peer has processed.
-        sequence_id: u64,
-    },
-    /// Type 9: stateful reconnect resynchronisation.
-    Sequence {
-        /// Sequence id of the next message the peer will send.
-        sequence_id: u64,
-    },
-}
-
-/// An Invocation or StreamInvocation.
-#[derive(Debug)]
-pub struct InvocationMessage<'a> {
-    /// The caller's id for this call; `None` for fire-and-forget calls.
-    pub invocation_id: Option<Cow<'a, str>>,
-    /// The method name as the client wrote it.
-    pub target: Cow<'a, str>,
-    /// The non-stream arguments, in order.
-    pub arguments: Vec<EncodedValue<'a>>,
-    /// Ids of upload streams, bound to the method's stream parameters in order.
-    pub stream_ids: Vec<Cow<'a, str>>,
-}
-
-/// A StreamItem.
-#[derive(Debug)]
-pub struct StreamItemMessage<'a> {
-    /// The stream (server streams: the invocation id; uploads: the stream id).
-    pub invocation_id: Cow<'a, str>,
-    /// The item.
-    pub item: EncodedValue<'a>,
-}
-
-/// A Completion.
-#[derive(Debug)]
-pub struct CompletionMessage<'a> {
-    /// The invocation or stream being completed.
-    pub invocation_id: Cow<'a, str>,
-    /// What the completion carries.
-    pub outcome: CompletionOutcome<'a>,
-}
-
-/// The payload of a Completion.
-#[derive(Debug)]
-pub enum CompletionOutcome<'a> {
-    /// Neither a result nor an error (end of a stream).
-    Empty,
-    /// A result value.
-    Result(EncodedValue<'a>),
-    /// An error message.
-    Error(Cow<'a, str>),
-}
-
-/// A Close message.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CloseMessage {
-    /// Why the peer closes, if it failed.
-    pub error: Option<String>,
-    /// Whether the client may reconnect.
-    pub allow_reconnect: bool,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -382,6 +288,54 @@ mod tests {
                 direct,
                 "{protocol:?}"
             );
+        }
+    }
+
+    /// What a client writes, read back as a server reads it.
+    #[test]
+    fn client_calls_read_back_as_written() {
+        for protocol in Protocol::ALL {
+            let strip = |bytes: &Bytes| -> Vec<u8> {
+                let mut reader = crate::MessageReader::new(protocol.framing(), 1 << 16);
+                reader.push(bytes.clone()).unwrap();
+                reader.next_record().unwrap().unwrap().to_vec()
+            };
+            let call = protocol
+                .encode_call(
+                    CallKind::StreamInvocation,
+                    Some("7"),
+                    "Counter",
+                    &(3, "x"),
+                    &["s1", "s2"],
+                )
+                .unwrap();
+            let record = strip(&call);
+            let HubMessage::StreamInvocation(invocation) = protocol.parse(&record).unwrap() else {
+                panic!("{protocol:?}: not a StreamInvocation")
+            };
+            assert_eq!(invocation.invocation_id.as_deref(), Some("7"));
+            assert_eq!(invocation.target, "Counter");
+            assert_eq!(invocation.arguments.len(), 2);
+            assert_eq!(invocation.arguments[0].decode::<i32>().unwrap(), 3);
+            assert_eq!(invocation.stream_ids, ["s1", "s2"]);
+
+            let call = protocol
+                .encode_call(CallKind::Invocation, None, "Send", &["hi"], &[])
+                .unwrap();
+            let record = strip(&call);
+            let HubMessage::Invocation(invocation) = protocol.parse(&record).unwrap() else {
+                panic!("{protocol:?}: not an Invocation")
+            };
+            assert_eq!(invocation.invocation_id, None);
+            assert!(invocation.stream_ids.is_empty());
+
+            let cancel = protocol.encode_cancel_invocation("7");
+            let record = strip(&cancel);
+            let HubMessage::CancelInvocation { invocation_id } = protocol.parse(&record).unwrap()
+            else {
+                panic!("{protocol:?}: not a CancelInvocation")
+            };
+            assert_eq!(invocation_id, "7");
         }
     }
 }

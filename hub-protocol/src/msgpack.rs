@@ -7,12 +7,13 @@ use bytes::Bytes;
 use rmp::Marker;
 use serde::Serialize;
 
-use super::reader::varint;
-use super::{
-    CloseMessage, CompletionMessage, CompletionOutcome, EncodeError, EncodedValue, HubMessage,
+use crate::error::{EncodeError, ProtocolError};
+use crate::message::{
+    CloseMessage, CompletionMessage, CompletionOutcome, EncodedValue, HubMessage,
     InvocationMessage, StreamItemMessage,
 };
-use crate::error::ProtocolError;
+use crate::protocol::CallKind;
+use crate::reader::varint;
 
 /// Nesting accepted inside one value (arguments, items, headers).
 const MAX_DEPTH: usize = 64;
@@ -195,7 +196,7 @@ const PREFIX_ROOM: usize = 5;
 
 impl Writer {
     fn new(elements: u32, kind: u8, capacity: usize) -> Self {
-        let mut buf = super::scratch::take(PREFIX_ROOM + capacity + 16);
+        let mut buf = crate::scratch::take(PREFIX_ROOM + capacity + 16);
         buf.resize(PREFIX_ROOM, 0);
         let mut writer = Self(buf);
         writer.array(elements);
@@ -241,7 +242,7 @@ impl Writer {
         let prefix = varint(buf.len() - PREFIX_ROOM, &mut prefix);
         let start = PREFIX_ROOM - prefix.len();
         buf[start..PREFIX_ROOM].copy_from_slice(prefix);
-        super::scratch::finish(buf, start)
+        crate::scratch::finish(buf, start)
     }
 }
 
@@ -250,7 +251,17 @@ pub(super) fn encode_invocation<A: Serialize + ?Sized>(
     target: &str,
     arguments: &A,
 ) -> Result<Bytes, EncodeError> {
-    let mut writer = Writer::new(6, 1, target.len() + 32);
+    encode_call(CallKind::Invocation, invocation_id, target, arguments, &[])
+}
+
+pub(super) fn encode_call<A: Serialize + ?Sized>(
+    kind: CallKind,
+    invocation_id: Option<&str>,
+    target: &str,
+    arguments: &A,
+    stream_ids: &[&str],
+) -> Result<Bytes, EncodeError> {
+    let mut writer = Writer::new(6, kind.message_type(), target.len() + 32);
     writer.empty_headers();
     match invocation_id {
         Some(id) => writer.str(id),
@@ -258,8 +269,18 @@ pub(super) fn encode_invocation<A: Serialize + ?Sized>(
     }
     writer.str(target);
     writer.value(arguments)?;
-    writer.array(0);
+    writer.array(u32::try_from(stream_ids.len()).unwrap_or(u32::MAX));
+    for id in stream_ids {
+        writer.str(id);
+    }
     Ok(writer.finish())
+}
+
+pub(super) fn encode_cancel_invocation(invocation_id: &str) -> Bytes {
+    let mut writer = Writer::new(3, 5, invocation_id.len() + 8);
+    writer.empty_headers();
+    writer.str(invocation_id);
+    writer.finish()
 }
 
 /// An Invocation whose arguments array is already encoded.
@@ -351,7 +372,7 @@ pub(super) fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, 
 
 #[cfg(test)]
 mod tests {
-    use super::super::reader::read_varint;
+    use crate::reader::read_varint;
     use super::*;
 
     /// The body of a frame (checks the prefix).
@@ -400,7 +421,7 @@ mod tests {
     #[test]
     fn encodes_the_ping_as_asp_net_does() {
         assert_eq!(
-            &super::super::Protocol::MessagePack.encode_ping()[..],
+            &crate::Protocol::MessagePack.encode_ping()[..],
             [0x02, 0x91, 0x06]
         );
     }
