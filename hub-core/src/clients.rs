@@ -10,10 +10,9 @@ use std::ops::Deref;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::cluster::{GroupOp, Query};
 use crate::connection::Connection;
-use crate::error::{HubError, HubResult};
-use crate::hub::HubShared;
+use crate::error::HubResult;
+use crate::hub_state::HubState;
 use crate::id::ConnectionId;
 use crate::registry::Target;
 
@@ -51,14 +50,14 @@ pub trait SingleClientProxy: ClientProxy {
 /// Every target of a hub (ASP.NET's `IHubClients`).
 #[derive(Clone, Copy)]
 pub struct Clients<'a> {
-    hub: &'a HubShared,
+    hub: &'a HubState,
     /// The calling connection inside a hub method: sends wait for room in its
     /// own outbox, pacing a method that floods its caller.
     caller: Option<&'a Connection>,
 }
 
 impl<'a> Clients<'a> {
-    pub(crate) fn new(hub: &'a HubShared) -> Self {
+    pub(crate) fn new(hub: &'a HubState) -> Self {
         Self { hub, caller: None }
     }
 
@@ -167,10 +166,10 @@ pub struct CallerClients<'a> {
 }
 
 impl<'a> CallerClients<'a> {
-    pub(crate) fn new(caller: &'a Connection) -> Self {
+    pub(crate) fn new(hub: &'a HubState, caller: &'a Connection) -> Self {
         Self {
             clients: Clients {
-                hub: caller.hub(),
+                hub,
                 caller: Some(caller),
             },
             caller,
@@ -202,7 +201,7 @@ impl<'a> Deref for CallerClients<'a> {
 
 /// A target that may name many connections.
 pub struct Recipients<'a> {
-    hub: &'a HubShared,
+    hub: &'a HubState,
     caller: Option<&'a Connection>,
     target: Target,
 }
@@ -228,7 +227,7 @@ impl std::fmt::Debug for Recipients<'_> {
 
 /// Exactly one connection (`caller()`, `client(id)`).
 pub struct Recipient<'a> {
-    hub: &'a HubShared,
+    hub: &'a HubState,
     caller: Option<&'a Connection>,
     connection_id: ConnectionId,
 }
@@ -258,7 +257,9 @@ impl SingleClientProxy for Recipient<'_> {
         R: DeserializeOwned + Send,
         A: Serialize + Send + Sync,
     {
-        crate::results::invoke(self.hub, &self.connection_id, method, &arguments).await
+        self.hub
+            .invoke_client(&self.connection_id, method, &arguments)
+            .await
     }
 }
 
@@ -273,123 +274,5 @@ impl std::fmt::Debug for Recipient<'_> {
 async fn pace(caller: Option<&Connection>) {
     if let Some(caller) = caller {
         caller.wait_for_outbox_room().await;
-    }
-}
-
-/// Group membership (ASP.NET's `IGroupManager`). Names are case-sensitive;
-/// membership lasts until removed or until the connection ends.
-///
-/// With a backplane, every operation spans all nodes: a connection on another
-/// node is added (or removed) by that node, which acknowledges it, and the
-/// queries gather every node's answer.
-#[derive(Clone, Copy)]
-pub struct Groups<'a> {
-    hub: &'a HubShared,
-}
-
-impl<'a> Groups<'a> {
-    pub(crate) fn new(hub: &'a HubShared) -> Self {
-        Self { hub }
-    }
-
-    /// Adds a connection (any, not only the caller, on any node) to a group.
-    /// Unknown connections are ignored, as in ASP.NET.
-    pub async fn add(&self, connection_id: &str, group: &str) -> HubResult<()> {
-        self.change(GroupOp::Add, connection_id, group).await
-    }
-
-    /// Removes a connection from a group.
-    pub async fn remove(&self, connection_id: &str, group: &str) -> HubResult<()> {
-        self.change(GroupOp::Remove, connection_id, group).await
-    }
-
-    async fn change(&self, op: GroupOp, connection_id: &str, group: &str) -> HubResult<()> {
-        check_group_name(group)?;
-        let registry = self.hub.registry();
-        if registry.get(connection_id).is_some() {
-            match op {
-                GroupOp::Add => registry.add_to_group(connection_id, group),
-                GroupOp::Remove => registry.remove_from_group(connection_id, group),
-            }
-        } else if let Some(cluster) = self.hub.cluster() {
-            cluster.group(op, connection_id, group).await;
-        }
-        Ok(())
-    }
-
-    /// The connections in a group (on every node), sorted.
-    pub async fn members(&self, group: &str) -> Vec<ConnectionId> {
-        match self.hub.cluster() {
-            Some(cluster) => ids(cluster.query(Query::GroupMembers(group.to_owned())).await),
-            None => sorted(self.hub.registry().group_members(group)),
-        }
-    }
-
-    /// The groups a connection (on any node) is in, sorted.
-    pub async fn of_connection(&self, connection_id: &str) -> Vec<String> {
-        if self.hub.registry().get(connection_id).is_some() || self.hub.cluster().is_none() {
-            return sorted(self.hub.registry().groups_of(connection_id));
-        }
-        match self.hub.cluster() {
-            Some(cluster) => {
-                cluster
-                    .query(Query::GroupsOf(connection_id.to_owned()))
-                    .await
-            }
-            None => Vec::new(),
-        }
-    }
-}
-
-/// Who is connected, by user (on every node, with a backplane).
-#[derive(Clone, Copy)]
-pub struct Users<'a> {
-    hub: &'a HubShared,
-}
-
-impl<'a> Users<'a> {
-    pub(crate) fn new(hub: &'a HubShared) -> Self {
-        Self { hub }
-    }
-
-    /// The connections of a user, sorted.
-    pub async fn connections(&self, user_id: &str) -> Vec<ConnectionId> {
-        match self.hub.cluster() {
-            Some(cluster) => ids(cluster
-                .query(Query::UserConnections(user_id.to_owned()))
-                .await),
-            None => sorted(self.hub.registry().user_connections(user_id)),
-        }
-    }
-
-    /// Whether a user has at least one connection.
-    pub async fn is_online(&self, user_id: &str) -> bool {
-        !self.hub.registry().user_connections(user_id).is_empty()
-            || !self.connections(user_id).await.is_empty()
-    }
-}
-
-impl std::fmt::Debug for Users<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Users").finish_non_exhaustive()
-    }
-}
-
-fn sorted<T: Ord>(mut items: Vec<T>) -> Vec<T> {
-    items.sort();
-    items
-}
-
-fn check_group_name(group: &str) -> HubResult<()> {
-    if group.is_empty() {
-        Err(HubError::new("The group name must not be empty."))
-    } else {
-        Ok(())
-    }
-}
-
-impl std::fmt::Debug for Groups<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Groups").finish_non_exhaustive()
     }
 }

@@ -1,4 +1,5 @@
-//! Errors a hub method reports to its caller, and errors of the runtime itself.
+//! Errors a hub method reports to its caller, and why a call's arguments did
+//! not fit the method.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -24,6 +25,9 @@ pub struct HubError {
     message: Cow<'static, str>,
     kind: Cow<'static, str>,
     visible: bool,
+    /// Ended a server-to-client stream after it started (worded "while
+    /// streaming results").
+    mid_stream: bool,
 }
 
 impl HubError {
@@ -33,6 +37,7 @@ impl HubError {
             message: message.into(),
             kind: Cow::Borrowed("HubException"),
             visible: true,
+            mid_stream: false,
         }
     }
 
@@ -42,6 +47,7 @@ impl HubError {
             message: message.into(),
             kind: Cow::Borrowed("Error"),
             visible: false,
+            mid_stream: false,
         }
     }
 
@@ -53,6 +59,27 @@ impl HubError {
     /// Whether the client sees the message even without detailed errors.
     pub fn is_visible(&self) -> bool {
         self.visible
+    }
+
+    /// Marks the error as ending a server-to-client stream that had started.
+    pub(crate) fn mid_stream(mut self) -> Self {
+        self.mid_stream = true;
+        self
+    }
+
+    /// Whether the error ended a stream that had started.
+    pub(crate) fn is_mid_stream(&self) -> bool {
+        self.mid_stream
+    }
+
+    /// `text`, followed by `<Kind>: <message>` when the client may see it
+    /// (a visible error, or `detailed` errors), as ASP.NET words its errors.
+    pub(crate) fn appended_to(&self, text: &str, detailed: bool) -> String {
+        if detailed || self.visible {
+            format!("{text} {}", self.detail())
+        } else {
+            text.to_owned()
+        }
     }
 
     /// The `<Kind>: <message>` suffix ASP.NET appends to error texts.
@@ -72,6 +99,7 @@ where
             message: Cow::Owned(error.to_string()),
             kind: Cow::Owned(short.to_owned()),
             visible: false,
+            mid_stream: false,
         }
     }
 }
@@ -90,6 +118,29 @@ impl fmt::Display for HubError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
+}
+
+/// Why an invocation's arguments could not be bound to the method's parameters.
+#[derive(Debug, thiserror::Error)]
+pub enum ArgumentError {
+    /// Wrong number of arguments.
+    #[error("Invocation provides {provided} argument(s) but target expects {expected}.")]
+    Count {
+        /// Arguments sent by the client.
+        provided: usize,
+        /// Parameters of the method.
+        expected: usize,
+    },
+    /// An argument did not decode into its parameter's type.
+    #[error(
+        "Error binding arguments. Make sure that the types of the provided values match the types of the hub method being invoked. Argument {index}: {reason}"
+    )]
+    Invalid {
+        /// Zero-based position of the argument.
+        index: usize,
+        /// The decoder's explanation.
+        reason: String,
+    },
 }
 
 #[cfg(test)]

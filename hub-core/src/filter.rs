@@ -18,10 +18,32 @@
 //! }
 //! ```
 //!
-//! Register filters with [`Hub::with_filter`](crate::Hub::with_filter); the
-//! first registered runs outermost. A filter that returns without calling
+//! A filter sees the method's value before it is encoded, as ASP.NET's
+//! filters see the result object, and may replace it:
+//!
+//! ```
+//! use hub_core::{HubFilter, Invocation, InvocationResult, MethodValue, Next};
+//!
+//! /// Never lets a secret leave the server.
+//! struct Redact;
+//!
+//! impl HubFilter for Redact {
+//!     async fn invoke(&self, _: &Invocation, next: Next<InvocationResult>) -> InvocationResult {
+//!         let value = next.run().await?;
+//!         match value.downcast_ref::<String>() {
+//!             Some(text) if text.contains("secret") => Ok(MethodValue::new("[redacted]")),
+//!             _ => Ok(value),
+//!         }
+//!     }
+//! }
+//! ```
+//!
+//! Register filters with [`HubBuilder::filter`](crate::HubBuilder::filter);
+//! the first registered runs outermost. A filter that returns without calling
 //! `next.run()` short-circuits the call (an authorization check returning
-//! `Err(HubError::new("Unauthorized"))`, a rate limit, ...).
+//! `Err(HubError::new("Unauthorized"))`, a rate limit, ...). A hub without
+//! filters pays nothing for them: its results are encoded as its methods
+//! return, never boxed.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -30,7 +52,7 @@ use futures_util::future::BoxFuture;
 
 use crate::context::HubCtx;
 use crate::error::{HubError, HubResult};
-use crate::method::{InvocationFuture, InvocationResult};
+use crate::outcome::{InvocationFuture, InvocationResult};
 
 /// The call a filter wraps.
 #[derive(Debug)]
@@ -167,14 +189,18 @@ impl<F: HubFilter> ErasedFilter for F {
 }
 
 /// The filters of a hub, outermost first.
-#[derive(Clone, Default)]
-pub(crate) struct Filters(Arc<[Arc<dyn ErasedFilter>]>);
+#[derive(Default)]
+pub(crate) struct Filters(Vec<Arc<dyn ErasedFilter>>);
 
 impl Filters {
-    pub(crate) fn with(&self, filter: impl HubFilter) -> Self {
-        let mut filters: Vec<Arc<dyn ErasedFilter>> = self.0.to_vec();
-        filters.push(Arc::new(filter));
-        Self(filters.into())
+    /// Adds `filter` inside the ones added before.
+    pub(crate) fn push(&mut self, filter: impl HubFilter) {
+        self.0.push(Arc::new(filter));
+    }
+
+    /// Whether there is none (results then need not stay typed for them).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     /// Wraps an invocation's future in every filter (no cost without filters).

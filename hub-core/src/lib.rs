@@ -55,36 +55,43 @@ mod connection;
 mod context;
 mod error;
 mod filter;
+mod groups;
 mod hub;
+mod hub_context;
+mod hub_state;
 mod id;
+mod items;
 mod message;
 mod method;
-mod method_errors;
 pub mod metrics;
 mod options;
+mod outcome;
 mod registry;
-mod results;
+mod reply;
+mod serve;
 mod transport;
 #[cfg(feature = "typescript")]
 pub mod typescript;
 mod upload;
 
-pub use clients::{
-    CallerClients, ClientProxy, Clients, Groups, Recipient, Recipients, SingleClientProxy, Users,
-};
+pub use clients::{CallerClients, ClientProxy, Clients, Recipient, Recipients, SingleClientProxy};
 pub use cluster::{Backplane, BackplaneError, ClusterStats};
-pub use context::{HubCtx, Items};
-pub use error::{HubError, HubResult};
-pub use hub_protocol::ProtocolError;
+pub use context::HubCtx;
+pub use error::{ArgumentError, HubError, HubResult};
 pub use filter::{HubFilter, Invocation, Next};
-pub use hub::{ClusterLink, Hub, HubContext};
+pub use groups::{Groups, Users};
+pub use hub::{Hub, HubBuilder};
+pub use hub_context::{ClusterLink, HubContext};
 pub use hub_macros::{hub, hub_client};
 /// The wire protocol (the `hub-protocol` crate): hub messages, the JSON and
 /// MessagePack hub protocols, framing, handshake and negotiate documents.
 pub use hub_protocol as protocol;
+pub use hub_protocol::ProtocolError;
 pub use id::{ConnectionId, random_id};
-pub use method::{ArgumentError, Authorize, Completion, InvocationResult};
+pub use items::Items;
+pub use method::Authorize;
 pub use options::{HubOptions, SlowConsumerPolicy};
+pub use outcome::{InvocationFuture, InvocationResult, MethodValue};
 pub use registry::RegistryStats;
 pub use transport::{ConnectionInfo, Identity, Inbound, Transport, TransportError, TransportEvent};
 pub use upload::UploadStream;
@@ -94,15 +101,21 @@ pub use upload::UploadStream;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::method::{
-        ConnectedFn, DisconnectedFn, HubBuilder, IntoMethodResult, InvocationFuture, InvokeFn,
-        MethodCall, MethodSpec, StreamSink, boxed,
+        ConnectedFn, DisconnectedFn, IntoMethodResult, InvokeFn, MethodCall, MethodSpec,
+        MethodTable, StreamSink, boxed,
     };
+    pub use crate::outcome::InvocationFuture;
     pub use futures_util::future::BoxFuture;
     pub use std::future::Future;
     pub use std::sync::Arc;
 
     use crate::clients::ClientProxy;
     use crate::error::HubResult;
+
+    /// The builder of a hub whose methods are `table`.
+    pub fn hub_builder<H: Send + Sync + 'static>(table: MethodTable<H>) -> crate::HubBuilder {
+        crate::HubBuilder::new(Box::new(table))
+    }
 
     /// Sends a client method call through any target.
     ///

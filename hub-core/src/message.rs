@@ -5,7 +5,7 @@ use std::cell::OnceCell;
 use bytes::Bytes;
 use serde::Serialize;
 
-use crate::protocol::{EncodeError, Protocol};
+use hub_protocol::{EncodeError, Protocol};
 
 /// Something that can be encoded in any hub protocol.
 pub(crate) trait Encode {
@@ -33,10 +33,9 @@ pub(crate) struct Frames {
 
 impl Encode for Frames {
     fn encode(&self, protocol: Protocol) -> Result<Bytes, EncodeError> {
-        self.encoded
-            .get(protocol.index())
-            .cloned()
-            .ok_or_else(|| EncodeError::missing(protocol))
+        self.encoded.get(protocol.index()).cloned().ok_or_else(|| {
+            EncodeError::new(format!("no {} encoding was received", protocol.name()))
+        })
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::protocol::Protocol;
+use hub_protocol::Protocol;
 
 /// Options of one hub. Every field has ASP.NET Core's default unless noted.
 ///

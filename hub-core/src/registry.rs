@@ -13,7 +13,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use crate::connection::Connection;
 use crate::id::ConnectionId;
 use crate::message::SerializedMessage;
-use crate::protocol::EncodeError;
+use hub_protocol::EncodeError;
 
 /// Who a message goes to (ASP.NET's `Clients.*` targets, with caller-relative
 /// ones already resolved to connection ids).

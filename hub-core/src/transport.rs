@@ -11,7 +11,7 @@ use bytes::Bytes;
 use tokio_util::sync::CancellationToken;
 
 use crate::id::ConnectionId;
-use crate::protocol::TransferFormat;
+use hub_protocol::TransferFormat;
 
 /// A payload received from the client.
 #[derive(Debug, Clone)]

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 
 use crate::error::HubError;
-use crate::protocol::Protocol;
+use hub_protocol::Protocol;
 
 /// What the connection forwards to an upload stream.
 #[derive(Debug)]

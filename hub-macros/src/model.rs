@@ -139,7 +139,7 @@ fn method(function: &mut TraitItemFn, role: Role, errors: &mut Errors) -> Option
         errors.spanned(&sig.ident, "methods of this trait must be plain `async fn`");
     }
     let reserved = match role {
-        Role::Server => ["into_hub", "on_connected", "on_disconnected"].as_slice(),
+        Role::Server => ["into_hub", "hub_builder", "on_connected", "on_disconnected"].as_slice(),
         Role::Client => ["send", "invoke"].as_slice(),
     };
     if reserved.iter().any(|name| sig.ident == name) {

@@ -1,7 +1,5 @@
 //! What can go wrong reading or writing the protocol.
 
-use crate::Protocol;
-
 /// A message that could not be read. A server closes the connection with it.
 #[derive(Debug, thiserror::Error)]
 pub enum ProtocolError {
@@ -35,9 +33,8 @@ pub struct DecodeError(pub(crate) String);
 pub struct EncodeError(pub(crate) String);
 
 impl EncodeError {
-    /// A message that has no encoding in `protocol` (a message relayed
-    /// between servers that lacks it).
-    pub fn missing(protocol: Protocol) -> Self {
-        Self(format!("no {} encoding was received", protocol.name()))
+    /// An encoding failure, explained.
+    pub fn new(reason: impl Into<String>) -> Self {
+        Self(reason.into())
     }
 }

@@ -9,8 +9,8 @@
 use bytes::Bytes;
 use serde::Deserialize;
 
-use crate::RECORD_SEPARATOR;
 use crate::protocol::{Protocol, TransferFormat};
+use crate::reader::RECORD_SEPARATOR;
 
 #[derive(Deserialize)]
 struct HandshakeRequest {

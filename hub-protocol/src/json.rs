@@ -6,13 +6,12 @@ use bytes::Bytes;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 
-use crate::RECORD_SEPARATOR;
 use crate::error::{EncodeError, ProtocolError};
 use crate::message::{
-    CloseMessage, CompletionMessage, CompletionOutcome, EncodedValue, HubMessage,
+    CallKind, CloseMessage, CompletionMessage, CompletionOutcome, EncodedValue, HubMessage,
     InvocationMessage, StreamItemMessage,
 };
-use crate::protocol::CallKind;
+use crate::reader::RECORD_SEPARATOR;
 
 /// Every field any message type may carry; unknown fields (`headers`, ...) are ignored.
 #[derive(Deserialize)]

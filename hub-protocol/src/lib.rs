@@ -38,11 +38,8 @@ mod scratch;
 
 pub use error::{DecodeError, EncodeError, ProtocolError};
 pub use message::{
-    CloseMessage, CompletionMessage, CompletionOutcome, EncodedValue, HubMessage,
+    CallKind, CloseMessage, CompletionMessage, CompletionOutcome, EncodedValue, HubMessage,
     InvocationMessage, StreamItemMessage,
 };
-pub use protocol::{CallKind, Protocol, TransferFormat};
-pub use reader::{Framing, MessageReader};
-
-/// The record separator that ends every JSON message (and the handshake).
-pub const RECORD_SEPARATOR: u8 = 0x1e;
+pub use protocol::{Protocol, TransferFormat};
+pub use reader::{Framing, MessageReader, RECORD_SEPARATOR};

@@ -9,7 +9,6 @@ use std::borrow::Cow;
 use serde::de::DeserializeOwned;
 
 use crate::error::DecodeError;
-use crate::msgpack;
 
 /// A value (argument, stream item or result) still in its wire encoding.
 #[derive(Clone, Copy, Debug)]
@@ -36,7 +35,9 @@ impl<'a> EncodedValue<'a> {
             EncodedRepr::Json(raw) => {
                 serde_json::from_str(raw.get()).map_err(|e| DecodeError(e.to_string()))
             }
-            EncodedRepr::MsgPack(bytes) => msgpack::decode(bytes).map_err(DecodeError),
+            EncodedRepr::MsgPack(bytes) => {
+                rmp_serde::from_slice(bytes).map_err(|e| DecodeError(e.to_string()))
+            }
         }
     }
 
@@ -132,3 +133,22 @@ pub struct CloseMessage {
     pub allow_reconnect: bool,
 }
 
+/// The two kinds of calls a client makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallKind {
+    /// An Invocation (type 1): the method's result comes in a Completion.
+    Invocation,
+    /// A StreamInvocation (type 4): the method's items come in StreamItems,
+    /// then a Completion.
+    StreamInvocation,
+}
+
+impl CallKind {
+    /// The message type number.
+    pub(crate) fn message_type(self) -> u8 {
+        match self {
+            CallKind::Invocation => 1,
+            CallKind::StreamInvocation => 4,
+        }
+    }
+}

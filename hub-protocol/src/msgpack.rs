@@ -9,10 +9,9 @@ use serde::Serialize;
 
 use crate::error::{EncodeError, ProtocolError};
 use crate::message::{
-    CloseMessage, CompletionMessage, CompletionOutcome, EncodedValue, HubMessage,
+    CallKind, CloseMessage, CompletionMessage, CompletionOutcome, EncodedValue, HubMessage,
     InvocationMessage, StreamItemMessage,
 };
-use crate::protocol::CallKind;
 use crate::reader::varint;
 
 /// Nesting accepted inside one value (arguments, items, headers).
@@ -372,8 +371,8 @@ pub(super) fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, 
 
 #[cfg(test)]
 mod tests {
-    use crate::reader::read_varint;
     use super::*;
+    use crate::reader::read_varint;
 
     /// The body of a frame (checks the prefix).
     fn body(frame: &[u8]) -> &[u8] {
@@ -421,7 +420,7 @@ mod tests {
     #[test]
     fn encodes_the_ping_as_asp_net_does() {
         assert_eq!(
-            &crate::Protocol::MessagePack.encode_ping()[..],
+            &crate::protocol::Protocol::MessagePack.encode_ping()[..],
             [0x02, 0x91, 0x06]
         );
     }

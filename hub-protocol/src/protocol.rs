@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{DecodeError, EncodeError, ProtocolError};
-use crate::message::HubMessage;
+use crate::message::{CallKind, HubMessage};
 use crate::reader::Framing;
 use crate::{json, msgpack};
 
@@ -75,7 +75,7 @@ impl Protocol {
         }
     }
 
-    /// Decodes a value from its bytes in this protocol (see [`EncodedValue::as_bytes`]).
+    /// Decodes a value from its bytes in this protocol (see [`EncodedValue::as_bytes`](crate::EncodedValue::as_bytes)).
     pub fn decode<T: DeserializeOwned>(self, bytes: &[u8]) -> Result<T, DecodeError> {
         match self {
             Protocol::Json => serde_json::from_slice(bytes).map_err(|e| DecodeError(e.to_string())),
@@ -232,26 +232,6 @@ impl Protocol {
     }
 }
 
-/// The two kinds of calls a client makes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CallKind {
-    /// An Invocation (type 1): the method's result comes in a Completion.
-    Invocation,
-    /// A StreamInvocation (type 4): the method's items come in StreamItems,
-    /// then a Completion.
-    StreamInvocation,
-}
-
-impl CallKind {
-    /// The message type number.
-    pub(crate) fn message_type(self) -> u8 {
-        match self {
-            CallKind::Invocation => 1,
-            CallKind::StreamInvocation => 4,
-        }
-    }
-}
-
 /// Whether a transport carries text or binary payloads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TransferFormat {
@@ -296,7 +276,7 @@ mod tests {
     fn client_calls_read_back_as_written() {
         for protocol in Protocol::ALL {
             let strip = |bytes: &Bytes| -> Vec<u8> {
-                let mut reader = crate::MessageReader::new(protocol.framing(), 1 << 16);
+                let mut reader = crate::reader::MessageReader::new(protocol.framing(), 1 << 16);
                 reader.push(bytes.clone()).unwrap();
                 reader.next_record().unwrap().unwrap().to_vec()
             };

@@ -2,8 +2,10 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use crate::RECORD_SEPARATOR;
 use crate::error::ProtocolError;
+
+/// The record separator that ends every JSON message (and the handshake).
+pub const RECORD_SEPARATOR: u8 = 0x1e;
 
 /// How records are delimited in the byte stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,9 +2,9 @@
 //! as ASP.NET Core SignalR's Redis backplane does.
 //!
 //! ```no_run
-//! # async fn run(hub: hub_core::Hub) -> Result<(), hub_redis::RedisBackplaneError> {
+//! # async fn run(builder: hub_core::HubBuilder) -> Result<(), hub_redis::RedisBackplaneError> {
 //! let backplane = hub_redis::RedisBackplane::connect("redis://127.0.0.1:6379", "chat").await?;
-//! let hub = hub.with_backplane(backplane);
+//! let hub = builder.backplane(backplane).build();
 //! # let _ = hub;
 //! # Ok(())
 //! # }

@@ -1,6 +1,6 @@
 //! The ASP.NET Core SignalR chat tutorial, as a Rust hub.
 
-use hub_core::{Hub, HubCtx, HubResult, hub, hub_client};
+use hub_core::{Hub, HubBuilder, HubCtx, HubResult, hub, hub_client};
 use hub_transport::ServerBuilder;
 
 /// What the chat hub calls on its clients.
@@ -29,7 +29,12 @@ impl Chat for ChatHub {
 
 /// The chat hub.
 pub fn hub() -> Hub {
-    ChatHub.into_hub()
+    builder().build()
+}
+
+/// The builder of [`hub()`], to set options or a backplane first.
+pub fn builder() -> HubBuilder {
+    ChatHub.hub_builder()
 }
 
 /// The chat server: the hub at `/chatHub`, the page at `/`, the official

@@ -16,12 +16,16 @@ pub struct Args {
 impl Args {
     /// Joins the Redis backplane given with `--redis` (if any) as the hub
     /// `name`; exits with a clear message when Redis cannot be reached.
-    pub async fn join_backplane(&self, hub: hub_core::Hub, name: &str) -> hub_core::Hub {
+    pub async fn join_backplane(
+        &self,
+        hub: hub_core::HubBuilder,
+        name: &str,
+    ) -> hub_core::HubBuilder {
         let Some(url) = &self.redis else {
             return hub;
         };
         match hub_redis::RedisBackplane::connect(url, name).await {
-            Ok(backplane) => hub.with_backplane(backplane),
+            Ok(backplane) => hub.backplane(backplane),
             Err(error) => {
                 eprintln!("error: {error}");
                 std::process::exit(1);

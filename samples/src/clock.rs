@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use hub_core::{Hub, HubContext, hub, hub_client};
+use hub_core::{Hub, HubBuilder, HubContext, hub, hub_client};
 use hub_transport::ServerBuilder;
 use tokio::task::JoinHandle;
 
@@ -36,7 +36,12 @@ impl Clock for ClockHub {
 
 /// The clock hub.
 pub fn hub() -> Hub {
-    ClockHub.into_hub()
+    builder().build()
+}
+
+/// The builder of [`hub()`], to set options or a backplane first.
+pub fn builder() -> HubBuilder {
+    ClockHub.hub_builder()
 }
 
 /// Sends `ShowTime(now)` to every client once a second, until aborted.

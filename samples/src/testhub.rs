@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use futures_util::Stream;
 use hub_core::{
-    Hub, HubCtx, HubError, HubFilter, HubResult, Invocation, InvocationResult, Next, RegistryStats,
-    UploadStream, hub, hub_client,
+    Hub, HubBuilder, HubCtx, HubError, HubFilter, HubResult, Invocation, InvocationResult, Next,
+    RegistryStats, UploadStream, hub, hub_client,
 };
 use hub_transport::{Authenticator, ServerBuilder, bearer_token};
 use serde::Serialize;
@@ -586,7 +586,12 @@ impl HubFilter for AdminFilter {
 
 /// The test hub with default options and its filter.
 pub fn hub() -> Hub {
-    TestHub::default().into_hub().with_filter(AdminFilter)
+    builder().build()
+}
+
+/// The builder of [`hub()`] (with its filter), to set options or a backplane first.
+pub fn builder() -> HubBuilder {
+    TestHub::default().hub_builder().filter(AdminFilter)
 }
 
 /// Test-only authentication: the bearer token (header or `access_token` query
@@ -615,7 +620,7 @@ pub async fn main() -> std::io::Result<()> {
 pub async fn start() -> std::io::Result<hub_transport::Server> {
     crate::cli::init_logging();
     let args = crate::cli::parse("testhub");
-    let hub = args.join_backplane(hub(), "test").await;
+    let hub = args.join_backplane(builder(), "test").await.build();
     let server = server(hub).bind(args.addr).await?;
     crate::cli::announce(server.local_addr());
     Ok(server)

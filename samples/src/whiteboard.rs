@@ -8,7 +8,7 @@
 
 use std::collections::VecDeque;
 
-use hub_core::{Hub, HubCtx, HubError, HubResult, hub, hub_client};
+use hub_core::{Hub, HubBuilder, HubCtx, HubError, HubResult, hub, hub_client};
 use hub_transport::ServerBuilder;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
@@ -166,7 +166,12 @@ impl Whiteboard for WhiteboardHub {
 
 /// The whiteboard hub.
 pub fn hub() -> Hub {
-    WhiteboardHub::default().into_hub()
+    builder().build()
+}
+
+/// The builder of [`hub()`], to set options or a backplane first.
+pub fn builder() -> HubBuilder {
+    WhiteboardHub::default().hub_builder()
 }
 
 /// The whiteboard server: the hub at [`PATH`], the page at `/`, the official

@@ -59,7 +59,8 @@ async fn ready(server: &TestServer, protocol: Protocol) -> HubSocket {
 
 /// A test hub with `options` and a working connection to it.
 async fn start_with(options: HubOptions) -> (TestServer, HubSocket) {
-    let server = TestServer::testhub_with(samples::testhub::hub().with_options(options)).await;
+    let server =
+        TestServer::testhub_with(samples::testhub::builder().options(options).build()).await;
     let healthy = ready(&server, Protocol::Json).await;
     (server, healthy)
 }

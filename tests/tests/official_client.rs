@@ -17,7 +17,8 @@ async fn run(
     options: HubOptions,
     env: &[(&str, &str)],
 ) {
-    let server = TestServer::testhub_with(samples::testhub::hub().with_options(options)).await;
+    let server =
+        TestServer::testhub_with(samples::testhub::builder().options(options).build()).await;
     let url = server.testhub_url();
     let mut all = vec![
         ("HUB_URL", url.as_str()),

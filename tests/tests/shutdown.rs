@@ -192,7 +192,8 @@ async fn invocation_outliving_the_drain_timeout_does_not_hold_up_shutdown() {
         invocation_drain_timeout: drain,
         ..Default::default()
     };
-    let server = TestServer::testhub_with(samples::testhub::hub().with_options(options)).await;
+    let server =
+        TestServer::testhub_with(samples::testhub::builder().options(options).build()).await;
     let mut client = HubSocket::negotiated(server.addr, PATH, Protocol::Json, &[]).await;
     let delay = client.invoke("Delay", json!([60_000])).await;
     let stream = client.stream("Counter", json!([1, 0])).await;

@@ -110,7 +110,8 @@ async fn slow_consumer_is_disconnected_and_others_get_everything() {
         send_timeout,
         ..Default::default()
     };
-    let server = TestServer::testhub_with(samples::testhub::hub().with_options(options)).await;
+    let server =
+        TestServer::testhub_with(samples::testhub::builder().options(options).build()).await;
     let addr = server.addr;
 
     // The slow client: completes the handshake, then never reads again.
@@ -281,7 +282,8 @@ async fn drop_oldest_keeps_a_paused_reader_connected_and_its_replies_whole() {
         send_timeout: Duration::from_secs(20),
         ..Default::default()
     };
-    let server = TestServer::testhub_with(samples::testhub::hub().with_options(options)).await;
+    let server =
+        TestServer::testhub_with(samples::testhub::builder().options(options).build()).await;
     let addr = server.addr;
 
     let mut slow = HubSocket::connect_with_receive_buffer(addr, PATH, SLOW_RECEIVE_BUFFER).await;

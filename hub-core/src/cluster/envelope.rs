@@ -14,6 +14,21 @@ pub(super) struct Envelope {
     pub(super) body: Body,
 }
 
+/// Group membership change, sent to the node that has the connection.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub(crate) enum GroupOp {
+    Add,
+    Remove,
+}
+
+/// What a node is asked about its own connections.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) enum Query {
+    GroupMembers(String),
+    GroupsOf(String),
+    UserConnections(String),
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 pub(super) enum Body {
     /// Deliver a message to the local connections `target` names.
@@ -36,7 +51,7 @@ pub(super) enum Body {
 pub(super) enum Request {
     /// Add a connection to a group, or remove it.
     Group {
-        op: super::GroupOp,
+        op: GroupOp,
         connection_id: String,
         group: String,
     },
@@ -54,7 +69,7 @@ pub(super) enum Request {
         allow_reconnect: bool,
     },
     /// What this node knows.
-    Query(super::Query),
+    Query(Query),
     /// A transport's own request (forwarded HTTP requests, ...).
     Transport(Bytes),
 }

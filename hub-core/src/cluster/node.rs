@@ -1,47 +1,34 @@
 //! This node's side of the cluster: publishing, receiving, requests and replies.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesOrdered;
-use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
-use super::envelope::{self, Body, Envelope, Reply, Request};
-use super::{Backplane, BackplaneError};
-use crate::hub::HubShared;
+use super::backplane::{Backplane, BackplaneError};
+use super::envelope::{self, Body, Envelope, GroupOp, Query, Reply, Request};
+use crate::connection::{ClientAnswer, CloseReason};
 use crate::message::SerializedMessage;
-use crate::protocol::Protocol;
-use crate::registry::Target;
-use crate::results::ClientResult;
+use crate::registry::{Registry, Target};
+use hub_protocol::Protocol;
 
 /// Messages waiting to be published, at most; past it they are lost (and counted).
 const OUTGOING_CAPACITY: usize = 65_536;
 /// Publishes in flight at once (in order).
 const PUBLISH_WINDOW: usize = 256;
 
+/// A message waiting to be published: to every node (`None`) or to one.
+type Outgoing = (Option<String>, Bytes);
+
 /// Answers a transport's forwarded request (see `HubContext::cluster`).
 pub type TransportHandler = Arc<dyn Fn(Bytes) -> BoxFuture<'static, Bytes> + Send + Sync>;
-
-/// Group membership change, sent to the node that has the connection.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-pub(crate) enum GroupOp {
-    Add,
-    Remove,
-}
-
-/// What a node is asked about its own connections.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) enum Query {
-    GroupMembers(String),
-    GroupsOf(String),
-    UserConnections(String),
-}
 
 /// Counters of the backplane traffic of one hub on this node.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -62,10 +49,21 @@ struct Counters {
     received: AtomicU64,
 }
 
+/// This node's membership in the cluster of one hub: it publishes what the
+/// hub sends beyond this node, and answers what other nodes ask of this
+/// node's connections.
+///
+/// Made when the hub is built; it starts (spawns its publishing task and
+/// subscribes) the first time it is used inside a tokio runtime, so that
+/// building a hub needs no runtime.
 pub(crate) struct Cluster {
     backplane: Arc<dyn Backplane>,
     node_id: String,
-    outgoing: mpsc::Sender<(Option<String>, Bytes)>,
+    registry: Arc<Registry>,
+    outgoing: mpsc::Sender<Outgoing>,
+    /// The receiving end of `outgoing`, until the publishing task takes it.
+    queue: Mutex<Option<mpsc::Receiver<Outgoing>>>,
+    started: AtomicBool,
     waiting: Mutex<HashMap<u64, mpsc::UnboundedSender<(String, Reply)>>>,
     next_request: AtomicU64,
     counters: Arc<Counters>,
@@ -74,37 +72,65 @@ pub(crate) struct Cluster {
 }
 
 impl Cluster {
-    /// Joins the cluster: starts publishing and receiving for `hub`.
-    pub(crate) fn start(
+    /// This node's side of the cluster of the hub `hub_name`, whose local
+    /// connections are `registry`. Nothing runs until [`Cluster::start`].
+    pub(crate) fn new(
         backplane: Arc<dyn Backplane>,
-        hub: Weak<HubShared>,
+        registry: Arc<Registry>,
         hub_name: &'static str,
     ) -> Arc<Cluster> {
         let (outgoing, queue) = mpsc::channel(OUTGOING_CAPACITY);
-        let counters = Arc::new(Counters::default());
-        let cluster = Arc::new(Cluster {
+        Arc::new(Cluster {
             node_id: backplane.node_id().to_owned(),
-            backplane: backplane.clone(),
+            backplane,
+            registry,
             outgoing,
+            queue: Mutex::new(Some(queue)),
+            started: AtomicBool::new(false),
             waiting: Mutex::default(),
             next_request: AtomicU64::new(0),
-            counters: counters.clone(),
+            counters: Arc::default(),
             transport: OnceLock::new(),
             hub_name,
-        });
-        tokio::spawn(publish_loop(backplane.clone(), queue, counters, hub_name));
-        let receiver = Arc::downgrade(&cluster);
-        let subscribe = backplane.subscribe(Box::new(move |bytes| {
-            if let (Some(cluster), Some(hub)) = (receiver.upgrade(), hub.upgrade()) {
-                cluster.receive(&hub, &bytes);
+        })
+    }
+
+    /// Joins the cluster, once: starts publishing and receiving. Outside a
+    /// tokio runtime it does nothing (a later call inside one starts it);
+    /// messages sent meanwhile wait in the bounded outgoing queue.
+    pub(crate) fn start(self: &Arc<Self>) {
+        if self.started.load(Ordering::Acquire) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let Some(queue) = self
+            .queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        else {
+            return; // Another thread is starting it.
+        };
+        self.started.store(true, Ordering::Release);
+        runtime.spawn(publish_loop(
+            self.backplane.clone(),
+            queue,
+            self.counters.clone(),
+            self.hub_name,
+        ));
+        let receiver = Arc::downgrade(self);
+        let subscribe = self.backplane.subscribe(Box::new(move |bytes| {
+            if let Some(cluster) = receiver.upgrade() {
+                cluster.receive(&bytes);
             }
         }));
-        tokio::spawn(async move {
+        runtime.spawn(async move {
             if let Err(error) = subscribe.await {
                 tracing::error!(%error, "could not subscribe to the backplane");
             }
         });
-        cluster
     }
 
     pub(crate) fn node_id(&self) -> &str {
@@ -147,7 +173,7 @@ impl Cluster {
         &self,
         target: Target,
         message: &SerializedMessage<'_>,
-    ) -> Result<(), crate::protocol::EncodeError> {
+    ) -> Result<(), hub_protocol::EncodeError> {
         let frames = message.frames()?;
         self.enqueue(None, Body::Send { target, frames });
         Ok(())
@@ -237,7 +263,7 @@ impl Cluster {
         method: &str,
         arguments: Vec<Bytes>,
         timeout: Duration,
-    ) -> Option<Result<(Protocol, ClientResult), String>> {
+    ) -> Option<Result<(Protocol, ClientAnswer), String>> {
         let request = Request::InvokeClient {
             connection_id: connection_id.to_owned(),
             method: method.to_owned(),
@@ -249,9 +275,9 @@ impl Cluster {
         replies.into_iter().find_map(|reply| match reply {
             Reply::ClientResult(Ok(Some((index, value)))) => {
                 let protocol = *Protocol::ALL.get(index)?;
-                Some(Ok((protocol, ClientResult::Value(value))))
+                Some(Ok((protocol, ClientAnswer::Value(value))))
             }
-            Reply::ClientResult(Ok(None)) => Some(Ok((Protocol::Json, ClientResult::Empty))),
+            Reply::ClientResult(Ok(None)) => Some(Ok((Protocol::Json, ClientAnswer::Empty))),
             Reply::ClientResult(Err(error)) => Some(Err(error)),
             _ => None,
         })
@@ -315,7 +341,7 @@ impl Cluster {
         }
     }
 
-    fn receive(self: &Arc<Self>, hub: &Arc<HubShared>, bytes: &[u8]) {
+    fn receive(self: &Arc<Self>, bytes: &[u8]) {
         self.counters.received.fetch_add(1, Ordering::Relaxed);
         let envelope = match envelope::decode(bytes) {
             Ok(envelope) => envelope,
@@ -330,11 +356,11 @@ impl Cluster {
                     return; // Delivered locally when sent.
                 }
                 let message = SerializedMessage::new(&frames);
-                if let Err(error) = hub.registry().deliver(&target, &message) {
+                if let Err(error) = self.registry.deliver(&target, &message) {
                     tracing::warn!(%error, "a message from another node could not be delivered");
                 }
             }
-            Body::Request { id, request } => self.answer(hub, envelope.from, id, request),
+            Body::Request { id, request } => self.answer(envelope.from, id, request),
             Body::Reply { id, reply } => {
                 if let Some(waiter) = self.lock_waiting().get(&id) {
                     let _ = waiter.send((envelope.from, reply));
@@ -347,8 +373,8 @@ impl Cluster {
         self.enqueue(Some(to), Body::Reply { id, reply });
     }
 
-    fn answer(self: &Arc<Self>, hub: &Arc<HubShared>, from: String, id: u64, request: Request) {
-        let registry = hub.registry();
+    fn answer(self: &Arc<Self>, from: String, id: u64, request: Request) {
+        let registry = &self.registry;
         match request {
             Request::Group {
                 op,
@@ -373,7 +399,7 @@ impl Cluster {
             } => {
                 let reply = match registry.get(&connection_id) {
                     Some(connection) => {
-                        connection.close(crate::connection::CloseReason::Aborted {
+                        connection.close(CloseReason::Aborted {
                             error,
                             allow_reconnect,
                         });
@@ -404,11 +430,11 @@ impl Cluster {
                 tokio::spawn(async move {
                     let protocol = connection.protocol();
                     let raw = arguments.get(protocol.index()).cloned().unwrap_or_default();
-                    let result = crate::results::invoke_raw(&connection, &method, &raw).await;
+                    let result = connection.invoke_client(&method, &raw).await;
                     let reply = Reply::ClientResult(match result {
-                        Ok(ClientResult::Value(value)) => Ok(Some((protocol.index(), value))),
-                        Ok(ClientResult::Empty) => Ok(None),
-                        Ok(ClientResult::Error(error)) => Err(error),
+                        Ok(ClientAnswer::Value(value)) => Ok(Some((protocol.index(), value))),
+                        Ok(ClientAnswer::Empty) => Ok(None),
+                        Ok(ClientAnswer::Error(error)) => Err(error),
                         Err(error) => Err(error.message().to_owned()),
                     });
                     cluster.reply(&from, id, reply);
@@ -446,7 +472,7 @@ impl std::fmt::Debug for Cluster {
 /// A message the backplane refuses is counted as lost and logged.
 async fn publish_loop(
     backplane: Arc<dyn Backplane>,
-    mut queue: mpsc::Receiver<(Option<String>, Bytes)>,
+    mut queue: mpsc::Receiver<Outgoing>,
     counters: Arc<Counters>,
     hub_name: &'static str,
 ) {

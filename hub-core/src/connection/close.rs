@@ -1,7 +1,8 @@
 //! Why a connection ends, and what the client is told.
 
-use crate::protocol::ProtocolError;
-use crate::protocol::Protocol;
+use crate::error::HubError;
+use hub_protocol::Protocol;
+use hub_protocol::ProtocolError;
 
 /// ASP.NET's generic close error text.
 const CLOSED_WITH_ERROR: &str = "Connection closed with an error.";
@@ -44,6 +45,16 @@ pub(crate) enum CloseReason {
 }
 
 impl CloseReason {
+    /// The hub's `on_connected` failed: the client is told why when it may
+    /// see the error (`detailed`: `HubOptions::enable_detailed_errors`).
+    pub(crate) fn connected_hook_failed(error: &HubError, detailed: bool) -> Self {
+        let text = error.appended_to(CLOSED_WITH_ERROR, detailed);
+        CloseReason::Aborted {
+            error: Some(text),
+            allow_reconnect: false,
+        }
+    }
+
     /// A short name of the reason, for metrics.
     pub(crate) fn label(&self) -> &'static str {
         match self {

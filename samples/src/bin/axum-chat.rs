@@ -16,7 +16,10 @@ async fn main() -> std::io::Result<()> {
     let metrics = PrometheusBuilder::new()
         .install_recorder()
         .map_err(std::io::Error::other)?;
-    let hub = args.join_backplane(samples::chat::hub(), "chat").await;
+    let hub = args
+        .join_backplane(samples::chat::builder(), "chat")
+        .await
+        .build();
     let hub_service = HubService::new(hub);
     let app = samples::axum_chat::app(hub_service.clone(), metrics);
     let listener = tokio::net::TcpListener::bind(args.addr).await?;

@@ -5,7 +5,10 @@
 async fn main() -> std::io::Result<()> {
     samples::cli::init_logging();
     let args = samples::cli::parse("chat");
-    let hub = args.join_backplane(samples::chat::hub(), "chat").await;
+    let hub = args
+        .join_backplane(samples::chat::builder(), "chat")
+        .await
+        .build();
     let server = samples::chat::server(hub).bind(args.addr).await?;
     samples::cli::announce(server.local_addr());
     server.run_until_signal().await

@@ -6,8 +6,9 @@ async fn main() -> std::io::Result<()> {
     samples::cli::init_logging();
     let args = samples::cli::parse("whiteboard");
     let hub = args
-        .join_backplane(samples::whiteboard::hub(), "whiteboard")
-        .await;
+        .join_backplane(samples::whiteboard::builder(), "whiteboard")
+        .await
+        .build();
     let server = samples::whiteboard::server(hub).bind(args.addr).await?;
     samples::cli::announce(server.local_addr());
     server.run_until_signal().await

@@ -33,5 +33,5 @@ impl HubFilter for Deny {
 }
 
 fn main() {
-    let _ = LifecycleHub.into_hub().with_filter(Deny);
+    let _ = LifecycleHub.hub_builder().filter(Deny).build();
 }

@@ -7,9 +7,9 @@ use tokio::time::timeout;
 use tokio_util::sync::CancellationToken;
 
 use crate::options::HubOptions;
-use crate::protocol::handshake::{self, Handshake, HandshakeError};
-use crate::protocol::{MessageReader, TransferFormat};
 use crate::transport::{Transport, TransportEvent};
+use hub_protocol::handshake::{self, Handshake, HandshakeError};
+use hub_protocol::{MessageReader, TransferFormat};
 
 /// Reads the handshake. Returns `None` (after answering with an error where
 /// the client can still hear it, and closing the transport) when the

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 
 use bytes::Bytes;
 
-use crate::protocol::ProtocolError;
+use hub_protocol::ProtocolError;
 
 pub(super) struct Replay {
     /// Sent messages not yet acknowledged, with their sequence ids.

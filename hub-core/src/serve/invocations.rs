@@ -15,14 +15,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use bytes::Bytes;
 use futures_util::future::CatchUnwind;
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
 
 use crate::error::HubError;
-use crate::method::{InvocationFuture, InvocationResult, error_text};
-use crate::protocol::Protocol;
+use crate::outcome::InvocationFuture;
+use crate::reply::{Call, Ending, Rejection};
 
 /// What a finished invocation needs to report its result and clean up.
 #[derive(Debug)]
@@ -45,44 +44,29 @@ pub(super) struct InvocationMeta {
     pub(super) owns_stream: bool,
 }
 
-/// An invocation that ran to its end, panicked, or was rejected before running.
+/// An invocation that ran to its end (a panic is its error), or was rejected
+/// before running.
 pub(super) struct Finished {
     pub(super) meta: InvocationMeta,
-    outcome: Outcome,
-}
-
-enum Outcome {
-    Returned(InvocationResult),
-    Panicked(Box<dyn Any + Send>),
-    /// Refused before running (unknown method, bad arguments): the final error text.
-    Rejected(String),
+    pub(super) ending: Ending,
 }
 
 impl Finished {
-    /// Whether the invocation failed (its Completion carries an error).
-    pub(super) fn failed(&self) -> bool {
-        match &self.outcome {
-            Outcome::Returned(Ok(completion)) => completion.is_error(),
-            Outcome::Returned(Err(_)) | Outcome::Panicked(_) | Outcome::Rejected(_) => true,
-        }
+    /// What its Completion answers, if the caller asked for one.
+    pub(super) fn call(&self) -> Option<Call<'_>> {
+        Some(Call {
+            invocation_id: self.meta.invocation_id.as_deref()?,
+            target: &self.meta.target,
+            streaming: self.meta.streaming,
+        })
     }
+}
 
-    /// The Completion to send, if the caller asked for one.
-    pub(super) fn completion(self, protocol: Protocol, detailed: bool) -> Option<Bytes> {
-        let id = self.meta.invocation_id?;
-        let target = &self.meta.target;
-        let error = match self.outcome {
-            Outcome::Returned(Ok(completion)) => return Some(completion.bytes),
-            Outcome::Returned(Err(error)) => error_text::unexpected(target, &error, detailed),
-            Outcome::Rejected(text) => text,
-            Outcome::Panicked(panic) => {
-                let message = panic_message(&*panic);
-                tracing::error!(target = %target, panic = message, "hub method panicked");
-                error_text::unexpected(target, &HubError::unexpected(message.to_owned()), detailed)
-            }
-        };
-        Some(protocol.encode_completion_error(&id, &error))
-    }
+/// The error a panic in a hub method reports (and logs).
+fn panicked(target: &str, payload: &(dyn Any + Send)) -> HubError {
+    let message = panic_message(payload);
+    tracing::error!(target = %target, panic = message, "hub method panicked");
+    HubError::unexpected(message.to_owned())
 }
 
 fn panic_message(payload: &(dyn Any + Send)) -> &str {
@@ -97,7 +81,7 @@ fn panic_message(payload: &(dyn Any + Send)) -> &str {
 /// rejection that is ready at once.
 enum Work {
     Call(CatchUnwind<AssertUnwindSafe<InvocationFuture>>),
-    Rejected(Option<String>),
+    Rejected(Option<Rejection>),
 }
 
 /// An invocation future that reports which invocation it was.
@@ -110,15 +94,20 @@ impl Future for Running {
     type Output = Finished;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Finished> {
-        let outcome = match &mut self.work {
+        let ending = match &mut self.work {
             Work::Call(future) => match std::task::ready!(future.poll_unpin(cx)) {
-                Ok(returned) => Outcome::Returned(returned),
-                Err(panic) => Outcome::Panicked(panic),
+                Ok(returned) => Ending::Ran(returned),
+                Err(panic) => {
+                    let target = self.meta.as_ref().map_or("", |meta| &meta.target);
+                    Ending::Ran(Err(panicked(target, &*panic)))
+                }
             },
-            Work::Rejected(text) => Outcome::Rejected(text.take().unwrap_or_default()),
+            Work::Rejected(rejection) => {
+                Ending::Rejected(rejection.take().expect("a rejection is reported once"))
+            }
         };
         let meta = self.meta.take().expect("Running polled after completion");
-        Poll::Ready(Finished { meta, outcome })
+        Poll::Ready(Finished { meta, ending })
     }
 }
 
@@ -156,10 +145,10 @@ impl Invocations {
 
     /// Schedules the error of an invocation refused before running, so that its
     /// Completion keeps its place among the others.
-    pub(super) fn reject(&mut self, meta: InvocationMeta, error_text: String) {
+    pub(super) fn reject(&mut self, meta: InvocationMeta, rejection: Rejection) {
         self.schedule(Running {
             meta: Some(meta),
-            work: Work::Rejected(Some(error_text)),
+            work: Work::Rejected(Some(rejection)),
         });
     }
 
