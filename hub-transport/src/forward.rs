@@ -7,20 +7,17 @@
 //! remembers where it went. Long polls, sends (POST) and DELETE requests that
 //! reach a node without the connection are forwarded to the node that has it
 //! (following a takeover), and its answer is returned as is.
+//!
+//! This module is the asking side; `peer_answers` answers.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
-use http_body_util::BodyExt;
 use hub_core::{ClusterLink, ConnectionId, Identity};
 use serde::{Deserialize, Serialize};
 
-use crate::endpoint::HubEndpoint;
 use crate::http_util::{Body, response, text};
-use crate::server::ServerState;
-use crate::sessions::BindError;
 
 /// Timeout of forwarded requests other than polls.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -78,7 +75,8 @@ pub(crate) fn token_node(token: &str) -> Option<&str> {
         .filter(|node| !node.is_empty())
 }
 
-fn encode<T: Serialize>(value: &T) -> Bytes {
+/// A forwarded request or its answer, as it crosses the backplane.
+pub(crate) fn encode<T: Serialize>(value: &T) -> Bytes {
     Bytes::from(rmp_serde::to_vec(value).expect("forwarded messages always encode"))
 }
 
@@ -174,108 +172,6 @@ pub(crate) fn report_end(link: ClusterLink, node: String, token: String) {
             .request(&node, encode(&Forwarded::Ended { token }), REQUEST_TIMEOUT)
             .await;
     });
-}
-
-/// Answers other nodes' forwarded requests for this endpoint's connections.
-pub(crate) fn handler(
-    endpoint: Arc<HubEndpoint>,
-    state: ServerState,
-) -> hub_core::cluster::TransportHandler {
-    Arc::new(move |request: Bytes| {
-        let endpoint = endpoint.clone();
-        let state = state.clone();
-        Box::pin(async move {
-            let answer = match rmp_serde::from_slice::<Forwarded>(&request) {
-                Ok(request) => answer(&endpoint, request, &state).await,
-                Err(error) => Answer::Response {
-                    status: StatusCode::BAD_REQUEST.as_u16(),
-                    content_type: None,
-                    body: Bytes::from(error.to_string()),
-                },
-            };
-            encode(&answer)
-        })
-    })
-}
-
-async fn answer(endpoint: &HubEndpoint, request: Forwarded, state: &ServerState) -> Answer {
-    let sessions = &endpoint.sessions;
-    let response = match request {
-        Forwarded::TakeOver {
-            token,
-            user_id,
-            node,
-        } => {
-            return match sessions.take_over(&token, user_id.as_deref(), &node) {
-                Ok((connection_id, stateful)) => Answer::TakenOver {
-                    connection_id: connection_id.to_string(),
-                    stateful,
-                },
-                Err(BindError::Moved(node)) => Answer::Moved { node },
-                Err(error) => into_answer(crate::endpoint::bind_error_response(error)).await,
-            };
-        }
-        Forwarded::Ended { token } => {
-            sessions.forget_moved(&token);
-            return into_answer(crate::http_util::empty(StatusCode::OK)).await;
-        }
-        Forwarded::Poll { token, user_id } => {
-            if let Some(node) = moved(endpoint, &token, user_id.as_deref()) {
-                return Answer::Moved { node };
-            }
-            let identity = Identity {
-                user_id,
-                claims: Vec::new(),
-            };
-            endpoint.poll(&token, identity, None, state).await
-        }
-        Forwarded::Send {
-            token,
-            user_id,
-            payload,
-        } => {
-            if let Some(node) = moved(endpoint, &token, user_id.as_deref()) {
-                return Answer::Moved { node };
-            }
-            endpoint
-                .send_payload(&token, user_id.as_deref(), payload)
-                .await
-        }
-        Forwarded::Delete { token, user_id } => {
-            if let Some(node) = moved(endpoint, &token, user_id.as_deref()) {
-                return Answer::Moved { node };
-            }
-            endpoint.delete_token(&token, user_id.as_deref())
-        }
-    };
-    into_answer(response).await
-}
-
-fn moved(endpoint: &HubEndpoint, token: &str, user_id: Option<&str>) -> Option<String> {
-    match endpoint.sessions.binding(token, user_id) {
-        Ok(Some(crate::sessions::Binding::Moved { node })) | Err(BindError::Moved(node)) => {
-            Some(node)
-        }
-        _ => None,
-    }
-}
-
-async fn into_answer(response: Response<Body>) -> Answer {
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
-    let body = match response.into_body().collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(never) => match never {},
-    };
-    Answer::Response {
-        status,
-        content_type,
-        body,
-    }
 }
 
 #[cfg(test)]

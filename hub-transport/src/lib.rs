@@ -38,6 +38,7 @@
 
 mod accept_failures;
 mod auth;
+mod connections;
 mod cors;
 mod endpoint;
 mod forward;
@@ -45,6 +46,7 @@ mod http_util;
 mod long_polling;
 mod negotiate;
 mod options;
+mod peer_answers;
 mod server;
 mod service;
 mod sessions;

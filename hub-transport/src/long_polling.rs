@@ -14,6 +14,9 @@ use tokio::time::{Instant, sleep_until};
 
 use crate::http_util::{Body, empty, response};
 
+/// The transport's name in negotiate responses.
+pub(crate) const NAME: &str = "LongPolling";
+
 /// Long Polling carries text and binary payloads.
 pub(crate) const FORMATS: &[TransferFormat] = &[TransferFormat::Text, TransferFormat::Binary];
 
@@ -183,7 +186,7 @@ pub(crate) struct LongPollingTransport {
 
 impl Transport for LongPollingTransport {
     fn name(&self) -> &'static str {
-        "LongPolling"
+        NAME
     }
 
     fn transfer_formats(&self) -> &'static [TransferFormat] {

@@ -2,92 +2,88 @@
 
 use http::StatusCode;
 use hub_core::protocol::TransferFormat;
-use serde::Serialize;
+use hub_core::protocol::negotiate::{
+    AvailableTransport, NegotiateError, NegotiateResponse, NegotiatedConnection,
+};
 
-use crate::endpoint::HubEndpoint;
+use crate::connections::HubConnections;
 use crate::http_util::{Body, query_param, response};
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct NegotiateResponse<'a> {
-    negotiate_version: u32,
-    connection_id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    connection_token: Option<&'a str>,
-    available_transports: Vec<AvailableTransport>,
-    use_stateful_reconnect: bool,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct AvailableTransport {
-    transport: &'static str,
-    transfer_formats: Vec<&'static str>,
-}
-
-#[derive(Serialize)]
-struct NegotiateError<'a> {
-    error: &'a str,
-}
+use crate::options::Transports;
+use crate::{long_polling, sse, websocket};
 
 /// The highest negotiate version this server speaks.
 const MAX_NEGOTIATE_VERSION: u32 = 1;
 
-/// Errors are HTTP 200 with `{"error": ...}`, which the client reports verbatim.
-fn error(message: &str) -> http::Response<Body> {
-    let body = serde_json::to_vec(&NegotiateError { error: message }).expect("serializable");
-    response(StatusCode::OK, "application/json", body)
+/// Answers `document` (errors too are HTTP 200: the client reports
+/// `{"error": ...}` verbatim).
+fn answer(document: &NegotiateResponse) -> http::Response<Body> {
+    response(StatusCode::OK, "application/json", document.to_json())
+}
+
+fn error(message: String) -> http::Response<Body> {
+    answer(&NegotiateResponse::Error(NegotiateError { error: message }))
+}
+
+/// The enabled transports and their formats, in the client's order of preference.
+fn offered(enabled: Transports) -> Vec<AvailableTransport> {
+    [
+        (enabled.web_sockets, websocket::NAME, websocket::FORMATS),
+        (enabled.server_sent_events, sse::NAME, sse::FORMATS),
+        (
+            enabled.long_polling,
+            long_polling::NAME,
+            long_polling::FORMATS,
+        ),
+    ]
+    .into_iter()
+    .filter(|(on, ..)| *on)
+    .map(|(_, transport, formats)| AvailableTransport {
+        transport: transport.to_owned(),
+        transfer_formats: formats
+            .iter()
+            .map(|format| TransferFormat::name(*format).to_owned())
+            .collect(),
+    })
+    .collect()
 }
 
 /// Answers a negotiate request from `user_id`.
 pub(crate) fn negotiate(
-    endpoint: &HubEndpoint,
+    connections: &HubConnections,
     query: Option<&str>,
     user_id: Option<String>,
 ) -> http::Response<Body> {
+    let options = &connections.options;
     let requested = match query_param(query, "negotiateVersion") {
         None => 0,
         Some(text) => match text.parse::<i64>() {
             Ok(version) => version,
-            Err(_) => return error("The client requested a non-integer protocol version."),
+            Err(_) => return error("The client requested a non-integer protocol version.".into()),
         },
     };
-    let minimum = endpoint.options.minimum_negotiate_version;
+    let minimum = options.minimum_negotiate_version;
     if requested < i64::from(minimum) {
-        return error(&format!(
+        return error(format!(
             "The client requested version '{requested}', but the server does not support this version."
         ));
     }
     let version = u32::try_from(requested.min(i64::from(MAX_NEGOTIATE_VERSION))).unwrap_or(0);
 
-    let stateful = endpoint.options.allow_stateful_reconnects
+    let stateful = options.allow_stateful_reconnects
         && query_param(query, "useStatefulReconnect")
             .is_some_and(|value| value.eq_ignore_ascii_case("true"));
-    let node = endpoint.cluster.as_ref().map(|link| link.node_id());
-    let (token, connection_id) = endpoint.sessions.create(user_id, stateful, node);
-    let available_transports = endpoint
-        .transports()
-        .into_iter()
-        .map(|(transport, formats)| AvailableTransport {
-            transport,
-            transfer_formats: formats
-                .iter()
-                .map(|format| TransferFormat::name(*format))
-                .collect(),
-        })
-        .collect();
-    let body = NegotiateResponse {
-        negotiate_version: version,
-        connection_id: &connection_id,
-        // Version 0 clients use the connection id as the token.
-        connection_token: (version >= 1).then_some(token.as_str()),
-        available_transports,
-        use_stateful_reconnect: stateful,
-    };
+    let node = connections.cluster.as_ref().map(|link| link.node_id());
+    let (token, connection_id) = connections.sessions.create(user_id, stateful, node);
     if version == 0 {
-        // The session must then be found by the connection id.
-        endpoint.sessions.rekey(&token, connection_id.as_str());
+        // Version 0 clients use the connection id as the token: the session
+        // must then be found by it.
+        connections.sessions.rekey(&token, connection_id.as_str());
     }
-    let body = serde_json::to_vec(&body).expect("serializable");
-    response(StatusCode::OK, "application/json", body)
+    answer(&NegotiateResponse::Connection(NegotiatedConnection {
+        negotiate_version: version,
+        connection_id: connection_id.to_string(),
+        connection_token: (version >= 1).then_some(token),
+        available_transports: offered(options.transports),
+        use_stateful_reconnect: stateful,
+    }))
 }

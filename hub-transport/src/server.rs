@@ -6,7 +6,6 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use http::{Request, Response, StatusCode};
 use hub_core::Hub;
@@ -15,33 +14,22 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use crate::accept_failures::AcceptFailures;
 use crate::auth::Authenticator;
+use crate::connections::reap_sessions;
 use crate::cors::Cors;
 use crate::endpoint::HubEndpoint;
 use crate::http_util::{Body, text};
 use crate::options::EndpointOptions;
+use crate::shutdown::ConnectionTasks;
 use crate::static_files::{self, StaticMount};
-
-/// How long shutdown waits for connections to say goodbye.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-
-/// What request handlers share with the server.
-#[derive(Debug, Clone)]
-pub(crate) struct ServerState {
-    /// Cancelled when the server shuts down.
-    pub(crate) shutdown: CancellationToken,
-    /// Every task serving a connection, awaited on shutdown.
-    pub(crate) tracker: TaskTracker,
-}
 
 #[derive(Debug)]
 struct Router {
-    endpoints: Vec<Arc<HubEndpoint>>,
+    endpoints: Vec<HubEndpoint>,
     static_mounts: Vec<StaticMount>,
-    state: ServerState,
+    tasks: ConnectionTasks,
 }
 
 impl Router {
@@ -49,9 +37,7 @@ impl Router {
         let path = request.uri().path().to_owned();
         for endpoint in &self.endpoints {
             if let Some(route) = endpoint.route(&path) {
-                return endpoint
-                    .handle(route, request, Some(remote_addr), &self.state)
-                    .await;
+                return endpoint.handle(route, request, Some(remote_addr)).await;
             }
         }
         match static_files::serve(&self.static_mounts, request.method(), &path).await {
@@ -77,7 +63,7 @@ impl Router {
 #[derive(Debug, Default)]
 #[must_use]
 pub struct ServerBuilder {
-    endpoints: Vec<HubEndpoint>,
+    hubs: Vec<(String, Hub, EndpointOptions)>,
     static_mounts: Vec<StaticMount>,
     authenticator: Option<Authenticator>,
     cors: Option<Cors>,
@@ -91,7 +77,7 @@ impl ServerBuilder {
 
     /// Serves `hub` at `path` with the given endpoint options.
     pub fn hub_with_options(mut self, path: &str, hub: Hub, options: EndpointOptions) -> Self {
-        self.endpoints.push(HubEndpoint::new(path, hub, options));
+        self.hubs.push((path.to_owned(), hub, options));
         self
     }
 
@@ -132,15 +118,19 @@ impl ServerBuilder {
     pub async fn bind(self, addr: SocketAddr) -> io::Result<Server> {
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
-        let state = ServerState {
-            shutdown: CancellationToken::new(),
-            tracker: TaskTracker::new(),
-        };
+        let tasks = ConnectionTasks::default();
         let endpoints = self
-            .endpoints
+            .hubs
             .into_iter()
-            .map(|endpoint| {
-                endpoint.activate(self.authenticator.clone(), self.cors.clone(), &state)
+            .map(|(path, hub, options)| {
+                HubEndpoint::new(
+                    &path,
+                    hub,
+                    options,
+                    self.authenticator.clone(),
+                    self.cors.clone(),
+                    tasks.clone(),
+                )
             })
             .collect();
         Ok(Server {
@@ -149,7 +139,7 @@ impl ServerBuilder {
             router: Arc::new(Router {
                 endpoints,
                 static_mounts: self.static_mounts,
-                state,
+                tasks,
             }),
         })
     }
@@ -188,7 +178,7 @@ impl Server {
 
     /// A handle that shuts the server down.
     pub fn shutdown_handle(&self) -> ShutdownHandle {
-        ShutdownHandle(self.router.state.shutdown.clone())
+        ShutdownHandle(self.router.tasks.shutdown.clone())
     }
 
     /// Serves until Ctrl-C or SIGTERM, then shuts down gracefully.
@@ -200,8 +190,11 @@ impl Server {
     /// down gracefully: stops accepting, sends every client a Close message,
     /// and waits (up to 10 s) for connections to end.
     pub async fn run_until(self, stop: impl Future<Output = ()>) -> io::Result<()> {
-        let state = self.router.state.clone();
-        let reaper = tokio::spawn(reap_sessions(self.router.endpoints.clone()));
+        let tasks = self.router.tasks.clone();
+        let hubs = self.router.endpoints.iter();
+        let reaper = tokio::spawn(reap_sessions(
+            hubs.map(|endpoint| endpoint.connections.clone()).collect(),
+        ));
         tokio::pin!(stop);
         let mut failures = AcceptFailures::default();
         loop {
@@ -218,31 +211,21 @@ impl Server {
                     }
                 },
                 () = &mut stop => break,
-                () = state.shutdown.cancelled() => break,
+                () = tasks.shutdown.cancelled() => break,
             }
         }
         tracing::info!("shutting down");
         drop(self.listener);
-        state.shutdown.cancel();
         reaper.abort();
-        state.tracker.close();
-        if tokio::time::timeout(SHUTDOWN_GRACE, state.tracker.wait())
-            .await
-            .is_err()
-        {
-            tracing::warn!(
-                remaining = state.tracker.len(),
-                "connections still open after the shutdown grace period"
-            );
-        }
+        tasks.shut_down().await;
         Ok(())
     }
 
     fn spawn_http_connection(&self, stream: TcpStream, remote_addr: SocketAddr) {
         let _ = stream.set_nodelay(true);
         let router = self.router.clone();
-        let shutdown = router.state.shutdown.clone();
-        self.router.state.tracker.spawn(async move {
+        let shutdown = router.tasks.shutdown.clone();
+        self.router.tasks.tracker.spawn(async move {
             let service = service_fn(move |request| {
                 let router = router.clone();
                 async move { Ok::<_, Infallible>(router.handle(request, remote_addr).await) }
@@ -262,19 +245,5 @@ impl Server {
                 tracing::debug!(%error, "HTTP connection ended with an error");
             }
         });
-    }
-}
-
-/// Drops negotiated connections no transport picked up in time (every second).
-pub(crate) async fn reap_sessions(endpoints: Vec<Arc<HubEndpoint>>) {
-    let mut interval = tokio::time::interval(Duration::from_secs(1));
-    loop {
-        interval.tick().await;
-        for endpoint in &endpoints {
-            let reaped = endpoint.sessions.reap(endpoint.options.disconnect_timeout);
-            if reaped > 0 {
-                tracing::debug!(reaped, path = %endpoint.path, "unused negotiated connections dropped");
-            }
-        }
     }
 }

@@ -7,20 +7,18 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use http::{Request, Response, StatusCode};
 use hub_core::Hub;
 use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use crate::auth::Authenticator;
+use crate::connections::reap_sessions;
 use crate::cors::Cors;
 use crate::endpoint::{HubEndpoint, RequestBody};
 use crate::http_util::{Body, text};
 use crate::options::EndpointOptions;
-use crate::server::{ServerState, reap_sessions};
+use crate::shutdown::ConnectionTasks;
 
 /// One hub's endpoints (negotiate, WebSockets, Server-Sent Events, Long
 /// Polling) as a [`tower_service::Service`].
@@ -50,8 +48,8 @@ pub struct HubService {
 }
 
 struct Inner {
-    endpoint: Arc<HubEndpoint>,
-    state: ServerState,
+    endpoint: HubEndpoint,
+    tasks: ConnectionTasks,
     reaper: JoinHandle<()>,
 }
 
@@ -93,20 +91,20 @@ impl HubServiceBuilder {
 
     /// The service. Must be called inside a tokio runtime.
     pub fn build(self) -> HubService {
-        let state = ServerState {
-            shutdown: CancellationToken::new(),
-            tracker: TaskTracker::new(),
-        };
-        let endpoint = HubEndpoint::new("", self.hub, self.options).activate(
+        let tasks = ConnectionTasks::default();
+        let endpoint = HubEndpoint::new(
+            "",
+            self.hub,
+            self.options,
             self.authenticator,
             self.cors,
-            &state,
+            tasks.clone(),
         );
-        let reaper = tokio::spawn(reap_sessions(vec![endpoint.clone()]));
+        let reaper = tokio::spawn(reap_sessions(vec![endpoint.connections.clone()]));
         HubService {
             inner: Arc::new(Inner {
                 endpoint,
-                state,
+                tasks,
                 reaper,
             }),
         }
@@ -132,27 +130,15 @@ impl HubService {
     /// Closes every connection gracefully (clients get a Close message with
     /// `allowReconnect`) and waits, up to 10 s, for them to end.
     pub fn shutdown(&self) -> impl Future<Output = ()> + Send + 'static {
-        let state = self.inner.state.clone();
-        async move {
-            state.shutdown.cancel();
-            state.tracker.close();
-            if tokio::time::timeout(Duration::from_secs(10), state.tracker.wait())
-                .await
-                .is_err()
-            {
-                tracing::warn!(
-                    remaining = state.tracker.len(),
-                    "connections still open after the shutdown grace period"
-                );
-            }
-        }
+        let tasks = self.inner.tasks.clone();
+        async move { tasks.shut_down().await }
     }
 }
 
 impl std::fmt::Debug for HubService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HubService")
-            .field("hub", &self.inner.endpoint.hub)
+            .field("hub", &self.inner.endpoint.connections.hub)
             .finish_non_exhaustive()
     }
 }
@@ -171,12 +157,7 @@ impl<B: RequestBody> tower_service::Service<Request<B>> for HubService {
         Box::pin(async move {
             let remote_addr = request.extensions().get::<SocketAddr>().copied();
             let response = match inner.endpoint.route(request.uri().path()) {
-                Some(route) => {
-                    inner
-                        .endpoint
-                        .handle(route, request, remote_addr, &inner.state)
-                        .await
-                }
+                Some(route) => inner.endpoint.handle(route, request, remote_addr).await,
                 None => text(StatusCode::NOT_FOUND, "Not Found"),
             };
             Ok(response)

@@ -7,10 +7,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
+use http::{Response, StatusCode};
 use hub_core::{ConnectionId, random_id};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use crate::http_util::{Body, text};
 use crate::long_polling::LongPollChannel;
 use crate::websocket::Socket;
 
@@ -18,22 +20,12 @@ use crate::websocket::Socket;
 /// other node normally reports the end of the connection sooner).
 const MOVED_EXPIRY: Duration = Duration::from_secs(24 * 3600);
 
-/// The transports, by their negotiate names.
+/// The transports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum TransportKind {
+enum TransportKind {
     WebSockets,
     ServerSentEvents,
     LongPolling,
-}
-
-impl TransportKind {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            TransportKind::WebSockets => "WebSockets",
-            TransportKind::ServerSentEvents => "ServerSentEvents",
-            TransportKind::LongPolling => "LongPolling",
-        }
-    }
 }
 
 /// What a bound session's transport needs from later requests.
@@ -121,6 +113,22 @@ pub(crate) enum BindError {
     /// The connection lives on another node now.
     #[error("The connection moved to node {0}.")]
     Moved(String),
+}
+
+impl BindError {
+    /// The answer to the request, as ASP.NET answers it.
+    pub(crate) fn response(self) -> Response<Body> {
+        let status = match self {
+            BindError::NotFound => StatusCode::NOT_FOUND,
+            BindError::AlreadyConnected => StatusCode::CONFLICT,
+            BindError::OtherTransport | BindError::NotStarted => StatusCode::BAD_REQUEST,
+            BindError::WrongUser => StatusCode::FORBIDDEN,
+            BindError::WebSocketSend => StatusCode::METHOD_NOT_ALLOWED,
+            // Only when no backplane could forward the request.
+            BindError::Moved(_) => StatusCode::NOT_FOUND,
+        };
+        text(status, self.to_string())
+    }
 }
 
 /// The sessions of one hub endpoint.

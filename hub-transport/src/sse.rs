@@ -14,6 +14,9 @@ use tokio::sync::mpsc;
 
 use crate::http_util::Body;
 
+/// The transport's name in negotiate responses.
+pub(crate) const NAME: &str = "ServerSentEvents";
+
 /// Server-Sent Events carry text only (MessagePack is refused at the handshake).
 pub(crate) const FORMATS: &[TransferFormat] = &[TransferFormat::Text];
 
@@ -87,7 +90,7 @@ pub(crate) struct ServerSentEventsTransport {
 
 impl Transport for ServerSentEventsTransport {
     fn name(&self) -> &'static str {
-        "ServerSentEvents"
+        NAME
     }
 
     fn transfer_formats(&self) -> &'static [TransferFormat] {

@@ -1,14 +1,14 @@
 //! The WebSockets transport: the HTTP upgrade, and [`Transport`] over the socket.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use futures_util::{SinkExt, StreamExt};
 use http::request::Parts;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use hub_core::protocol::TransferFormat;
-use hub_core::{ConnectionId, Identity, Inbound, Transport, TransportError, TransportEvent};
+use hub_core::{Inbound, Transport, TransportError, TransportEvent};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use tokio::sync::mpsc;
@@ -20,10 +20,10 @@ use tokio_tungstenite::tungstenite::protocol::frame::{CloseFrame, Frame};
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
-use crate::endpoint::{ConnectionStart, HubEndpoint, bind_error_response, run_connection};
-use crate::http_util::{Body, empty, query_param, text};
-use crate::server::ServerState;
-use crate::sessions::{Binding, Bound, TransportKind};
+use crate::http_util::{Body, empty, text};
+
+/// The transport's name in negotiate responses.
+pub(crate) const NAME: &str = "WebSockets";
 
 /// WebSockets carry text and binary frames.
 pub(crate) const FORMATS: &[TransferFormat] = &[TransferFormat::Text, TransferFormat::Binary];
@@ -42,27 +42,46 @@ pub(crate) fn is_upgrade(parts: &Parts) -> bool {
     has_token(header::CONNECTION, "upgrade") && has_token(header::UPGRADE, "websocket")
 }
 
-/// Answers an upgrade request with 101 and starts the connection on the upgraded socket.
-pub(crate) fn accept<B>(
-    endpoint: &HubEndpoint,
-    mut request: Request<B>,
-    identity: Identity,
-    remote_addr: Option<SocketAddr>,
-    state: &ServerState,
-) -> Response<Body> {
+/// A WebSocket upgrade request that passed the checks: the `101` answer, and
+/// the socket it becomes once hyper hands the connection over.
+pub(crate) struct Upgrade {
+    /// `101 Switching Protocols`, to send only if the connection may start.
+    pub(crate) response: Response<Body>,
+    /// The socket; `None` if the upgrade failed.
+    pub(crate) socket: BoxFuture<'static, Option<Box<Socket>>>,
+}
+
+/// Why an upgrade request is refused (`400`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum UpgradeRefused {
+    #[error("Unsupported WebSocket version (13 required).")]
+    Version,
+    #[error("Missing Sec-WebSocket-Key.")]
+    MissingKey,
+}
+
+impl UpgradeRefused {
+    pub(crate) fn response(self) -> Response<Body> {
+        text(StatusCode::BAD_REQUEST, self.to_string())
+    }
+}
+
+/// Checks an upgrade request and prepares its socket, whose messages may be
+/// up to `max_payload_size`.
+pub(crate) fn upgrade<B>(
+    request: &mut Request<B>,
+    max_payload_size: usize,
+) -> Result<Upgrade, UpgradeRefused> {
     let headers = request.headers();
     if headers
         .get(header::SEC_WEBSOCKET_VERSION)
         .map(HeaderValue::as_bytes)
         != Some(b"13")
     {
-        return text(
-            StatusCode::BAD_REQUEST,
-            "Unsupported WebSocket version (13 required).",
-        );
+        return Err(UpgradeRefused::Version);
     }
     let Some(key) = headers.get(header::SEC_WEBSOCKET_KEY) else {
-        return text(StatusCode::BAD_REQUEST, "Missing Sec-WebSocket-Key.");
+        return Err(UpgradeRefused::MissingKey);
     };
     let accept_key = derive_accept_key(key.as_bytes());
 
@@ -73,10 +92,10 @@ pub(crate) fn accept<B>(
     let config = WebSocketConfig::default()
         .read_buffer_size(2 * 1024)
         .write_buffer_size(8 * 1024)
-        .max_message_size(Some(endpoint.options.max_payload_size))
-        .max_frame_size(Some(endpoint.options.max_payload_size));
-    let on_upgrade = hyper::upgrade::on(&mut request);
-    let upgraded = async move {
+        .max_message_size(Some(max_payload_size))
+        .max_frame_size(Some(max_payload_size));
+    let on_upgrade = hyper::upgrade::on(request);
+    let socket = Box::pin(async move {
         match on_upgrade.await {
             // Boxed: the transport is moved around, and a stateful
             // connection's sockets travel through a channel.
@@ -93,72 +112,7 @@ pub(crate) fn accept<B>(
                 None
             }
         }
-    };
-
-    // With an id the connection was negotiated; without, the client skipped negotiation.
-    let token = query_param(request.uri().query(), "id");
-    let bound = match &token {
-        Some(token) => endpoint.sessions.bind(
-            token,
-            identity.user_id.as_deref(),
-            Binding::WebSocket { resume: None },
-        ),
-        None => Ok(Bound::New {
-            connection_id: ConnectionId::random(),
-            stateful: false,
-            resumed: None,
-        }),
-    };
-    match bound {
-        Err(error) => return bind_error_response(error),
-        // Stateful reconnect: the live connection takes the new socket.
-        Ok(Bound::Resume(resume)) => {
-            state.tracker.spawn(async move {
-                if let Some(socket) = upgraded.await {
-                    let _ = resume.send(socket).await;
-                }
-            });
-        }
-        Ok(Bound::New {
-            connection_id,
-            stateful,
-            resumed,
-        }) => {
-            let options = &endpoint.options;
-            let mut transport = WebSocketTransport {
-                socket: None,
-                close_timeout: options.websocket_close_timeout,
-                close_code: CloseCode::Normal,
-                resumed,
-                grace: options.disconnect_timeout,
-                detached_since: None,
-            };
-            let start = ConnectionStart {
-                token,
-                connection_id,
-                identity,
-                remote_addr,
-                stateful,
-            };
-            let sessions = endpoint.sessions.clone();
-            let token = start.token.clone();
-            let hub = endpoint.hub.clone();
-            let state_for_task = state.clone();
-            state.tracker.spawn(async move {
-                let Some(socket) = upgraded.await else {
-                    if let Some(token) = token {
-                        sessions.end(&token);
-                    }
-                    return;
-                };
-                transport.socket = Some(socket);
-                // A task of its own: this one's state (the upgrade) is done
-                // with, and a connection task lives as long as its client.
-                let connection = run_connection(hub, sessions, transport, start, &state_for_task);
-                state_for_task.tracker.spawn(connection);
-            });
-        }
-    }
+    });
 
     let mut response = empty(StatusCode::SWITCHING_PROTOCOLS);
     let headers = response.headers_mut();
@@ -168,7 +122,7 @@ pub(crate) fn accept<B>(
         header::SEC_WEBSOCKET_ACCEPT,
         HeaderValue::from_str(&accept_key).expect("base64 is a valid header value"),
     );
-    response
+    Ok(Upgrade { response, socket })
 }
 
 /// A connection's WebSocket.
@@ -177,8 +131,8 @@ pub(crate) fn accept<B>(
 /// up to `grace` for the client to reconnect with the same token, takes the
 /// new socket and reports [`TransportEvent::Resumed`]. Writes meanwhile are
 /// dropped; the connection resends them from its replay buffer.
-struct WebSocketTransport {
-    /// `None` while detached (or before the upgrade completes).
+pub(crate) struct WebSocketTransport {
+    /// `None` while detached.
     socket: Option<Box<Socket>>,
     close_timeout: Duration,
     /// The status of our close frame: 1000, or why the client's input was refused.
@@ -211,6 +165,26 @@ enum SocketEvent {
 }
 
 impl WebSocketTransport {
+    /// The transport of a connection over `socket`. With `resumed` (stateful
+    /// reconnect), a lost socket waits up to `grace` for the client to come
+    /// back on another; `close_timeout` bounds the wait for the client's
+    /// close frame.
+    pub(crate) fn new(
+        socket: Box<Socket>,
+        close_timeout: Duration,
+        resumed: Option<mpsc::Receiver<Box<Socket>>>,
+        grace: Duration,
+    ) -> Self {
+        Self {
+            socket: Some(socket),
+            close_timeout,
+            close_code: CloseCode::Normal,
+            resumed,
+            grace,
+            detached_since: None,
+        }
+    }
+
     /// The socket is gone: wait for the client to come back, or end.
     fn detach(&mut self) -> bool {
         if self.resumed.is_none() {
@@ -240,7 +214,7 @@ impl WebSocketTransport {
 
 impl Transport for WebSocketTransport {
     fn name(&self) -> &'static str {
-        TransportKind::WebSockets.name()
+        NAME
     }
 
     fn transfer_formats(&self) -> &'static [TransferFormat] {
