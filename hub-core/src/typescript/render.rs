@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::declarations::Declarations;
-use super::{HubApi, MethodApi, ParamApi, Returns, TypeRef};
+use super::model::{HubApi, MethodApi, ParamApi, Returns, TypeRef};
 
 /// The whole module.
 pub(super) fn module(api: &HubApi) -> String {
