@@ -145,7 +145,7 @@ pub trait HubFilter: Send + Sync + 'static {
 trait ErasedFilter: Send + Sync + 'static {
     fn invoke(
         self: Arc<Self>,
-        invocation: Arc<Invocation>,
+        invocation: Held,
         next: Next<InvocationResult>,
     ) -> BoxFuture<'static, InvocationResult>;
     fn connected(
@@ -164,7 +164,7 @@ trait ErasedFilter: Send + Sync + 'static {
 impl<F: HubFilter> ErasedFilter for F {
     fn invoke(
         self: Arc<Self>,
-        invocation: Arc<Invocation>,
+        invocation: Held,
         next: Next<InvocationResult>,
     ) -> BoxFuture<'static, InvocationResult> {
         Box::pin(async move { HubFilter::invoke(&*self, &invocation, next).await })
@@ -185,6 +185,24 @@ impl<F: HubFilter> ErasedFilter for F {
         next: Next<()>,
     ) -> BoxFuture<'static, ()> {
         Box::pin(async move { HubFilter::disconnected(&*self, &ctx, error.as_deref(), next).await })
+    }
+}
+
+/// The invocation a filter's future holds: its own when it is the only
+/// filter (no allocation), shared by all of them otherwise.
+enum Held {
+    Own(Invocation),
+    Shared(Arc<Invocation>),
+}
+
+impl std::ops::Deref for Held {
+    type Target = Invocation;
+
+    fn deref(&self) -> &Invocation {
+        match self {
+            Held::Own(invocation) => invocation,
+            Held::Shared(invocation) => invocation,
+        }
     }
 }
 
@@ -209,13 +227,21 @@ impl Filters {
         invocation: Invocation,
         method: InvocationFuture,
     ) -> InvocationFuture {
-        if self.0.is_empty() {
-            return method;
+        match &self.0[..] {
+            [] => method,
+            // The usual case: the filter's future owns the invocation.
+            [filter] => filter
+                .clone()
+                .invoke(Held::Own(invocation), Next { inner: method }),
+            filters => {
+                let invocation = Arc::new(invocation);
+                filters.iter().rev().fold(method, |inner, filter| {
+                    filter
+                        .clone()
+                        .invoke(Held::Shared(invocation.clone()), Next { inner })
+                })
+            }
         }
-        let invocation = Arc::new(invocation);
-        self.0.iter().rev().fold(method, |inner, filter| {
-            filter.clone().invoke(invocation.clone(), Next { inner })
-        })
     }
 
     pub(crate) fn wrap_connected(

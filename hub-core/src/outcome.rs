@@ -84,14 +84,14 @@ impl MethodValue {
     }
 
     /// The Completion of the call `invocation_id` carrying this value.
-    pub(crate) fn completion(
-        &self,
+    pub(crate) fn into_completion(
+        self,
         protocol: Protocol,
         invocation_id: &str,
     ) -> Result<Bytes, EncodeError> {
-        match &self.0 {
+        match self.0 {
             Repr::Typed(value) => value.completion(protocol, invocation_id),
-            Repr::Encoded(completion) => Ok(completion.clone()),
+            Repr::Encoded(completion) => Ok(completion),
         }
     }
 }
@@ -155,7 +155,7 @@ mod tests {
         let value = value.downcast::<String>().unwrap_err();
         assert_eq!(value.downcast::<Vec<i32>>().unwrap(), vec![1, 2]);
         let completion = MethodValue::new("hi")
-            .completion(Protocol::Json, "7")
+            .into_completion(Protocol::Json, "7")
             .unwrap();
         assert_eq!(
             &completion[..],

@@ -60,20 +60,20 @@ pub(crate) struct Call<'a> {
 pub(crate) fn completion(
     protocol: Protocol,
     call: Call<'_>,
-    ending: &Ending,
+    ending: Ending,
     detailed: bool,
 ) -> Bytes {
     let error = match ending {
         Ending::Ran(Ok(_)) if call.streaming => {
             return protocol.encode_completion_empty(call.invocation_id);
         }
-        Ending::Ran(Ok(value)) => match value.completion(protocol, call.invocation_id) {
+        Ending::Ran(Ok(value)) => match value.into_completion(protocol, call.invocation_id) {
             Ok(completion) => return completion,
             Err(error) => unexpected(call.target, &HubError::from(error), detailed),
         },
-        Ending::Ran(Err(error)) if error.is_mid_stream() => streaming_failed(error, detailed),
-        Ending::Ran(Err(error)) => unexpected(call.target, error, detailed),
-        Ending::Rejected(rejection) => rejected(call, rejection, detailed),
+        Ending::Ran(Err(error)) if error.is_mid_stream() => streaming_failed(&error, detailed),
+        Ending::Ran(Err(error)) => unexpected(call.target, &error, detailed),
+        Ending::Rejected(rejection) => rejected(call, &rejection, detailed),
     };
     protocol.encode_completion_error(call.invocation_id, &error)
 }
@@ -156,7 +156,7 @@ mod tests {
             target: "Echo",
             streaming: false,
         };
-        let completion = completion(Protocol::Json, call, &ending, detailed);
+        let completion = completion(Protocol::Json, call, ending, detailed);
         let json: serde_json::Value =
             serde_json::from_slice(&completion[..completion.len() - 1]).unwrap();
         json["error"].as_str().unwrap_or("").to_owned()
@@ -236,9 +236,9 @@ mod tests {
             target: "Echo",
             streaming: false,
         };
-        let value = Ending::Ran(Ok(MethodValue::new(42)));
+        let value = || Ending::Ran(Ok(MethodValue::new(42)));
         assert_eq!(
-            &completion(Protocol::Json, call, &value, false)[..],
+            &completion(Protocol::Json, call, value(), false)[..],
             b"{\"type\":3,\"invocationId\":\"1\",\"result\":42}\x1e"
         );
         let stream = Call {
@@ -246,7 +246,7 @@ mod tests {
             ..call
         };
         assert_eq!(
-            &completion(Protocol::Json, stream, &value, false)[..],
+            &completion(Protocol::Json, stream, value(), false)[..],
             b"{\"type\":3,\"invocationId\":\"1\"}\x1e",
             "a stream's Completion carries no value, whatever a filter returned"
         );

@@ -113,8 +113,10 @@ impl Dispatcher {
             .invoke(index, &call)
             .map_err(Rejection::Binding)?;
         let uploads = call.uploads.into_inner();
-        meta.upload_ids = uploads.iter().map(|(id, _)| id.clone()).collect();
-        streams.add_uploads(uploads);
+        if !uploads.is_empty() {
+            meta.upload_ids = uploads.iter().map(|(id, _)| id.clone()).collect();
+            streams.add_uploads(uploads);
+        }
         if let (Some(cancellation), Some(id)) = (call.cancellation, id) {
             streams.start_outgoing(id, cancellation);
             meta.owns_stream = true;

@@ -184,6 +184,10 @@ impl<T: Transport> EventLoop<T> {
     async fn drain_outbox(&mut self) -> Step {
         let outbox = self.connection.outbox();
         let batch = outbox.try_recv_batch(outbox.capacity());
+        if batch.is_empty() {
+            // The usual case: a method that sent its caller nothing.
+            return Ok(());
+        }
         self.wire.feed_all(batch).await
     }
 
@@ -200,19 +204,19 @@ impl<T: Transport> EventLoop<T> {
     /// Writes an invocation's Completion (not flushed), after the messages
     /// the method sent to its caller.
     async fn write_completion(&mut self, finished: Finished) -> Step {
-        if finished.ending.failed() {
+        let Finished { meta, ending } = finished;
+        if ending.failed() {
             self.connection.metrics().invocation_errors.increment(1);
         }
-        let meta = &finished.meta;
         let stream = meta.invocation_id.as_deref().filter(|_| meta.owns_stream);
         self.streams.finished(stream, &meta.upload_ids);
         self.drain_outbox().await?;
-        let Some(call) = finished.call() else {
+        let Some(call) = meta.call() else {
             return Ok(());
         };
         let detailed = self.hub.options().enable_detailed_errors;
         let protocol = self.connection.protocol();
-        let completion = reply::completion(protocol, call, &finished.ending, detailed);
+        let completion = reply::completion(protocol, call, ending, detailed);
         self.wire.feed_tracked(completion).await
     }
 

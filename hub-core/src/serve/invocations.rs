@@ -51,13 +51,13 @@ pub(super) struct Finished {
     pub(super) ending: Ending,
 }
 
-impl Finished {
+impl InvocationMeta {
     /// What its Completion answers, if the caller asked for one.
     pub(super) fn call(&self) -> Option<Call<'_>> {
         Some(Call {
-            invocation_id: self.meta.invocation_id.as_deref()?,
-            target: &self.meta.target,
-            streaming: self.meta.streaming,
+            invocation_id: self.invocation_id.as_deref()?,
+            target: &self.target,
+            streaming: self.streaming,
         })
     }
 }
