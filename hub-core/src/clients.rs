@@ -276,3 +276,6 @@ async fn pace(caller: Option<&Connection>) {
         caller.wait_for_outbox_room().await;
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -276,3 +276,6 @@ impl std::fmt::Debug for Filters {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -127,3 +127,6 @@ impl std::fmt::Debug for Groups<'_> {
         f.debug_struct("Groups").finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -142,3 +142,6 @@ fn answer_value<R: DeserializeOwned>(protocol: Protocol, answer: ClientAnswer) -
         ClientAnswer::Empty => decode(&protocol.encoded_null()),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -69,6 +69,9 @@ mod outcome;
 mod registry;
 mod reply;
 mod serve;
+#[cfg(test)]
+mod test_hub;
+pub mod testing;
 mod transport;
 #[cfg(feature = "typescript")]
 pub mod typescript;

@@ -418,3 +418,6 @@ async fn run_hook(hook: &mut Option<BoxFuture<'static, HubResult<()>>>) -> HubRe
         None => std::future::pending().await,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -237,3 +237,6 @@ impl Invocations {
         self.queued.clear();
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -128,3 +128,6 @@ impl Streams {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
