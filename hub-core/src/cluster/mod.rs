@@ -23,3 +23,6 @@ pub use backplane::{Backplane, BackplaneError, BackplaneFuture, Deliver};
 pub(crate) use envelope::{GroupOp, Query};
 pub(crate) use node::Cluster;
 pub use node::{ClusterStats, TransportHandler};
+
+#[cfg(test)]
+mod tests;
