@@ -56,20 +56,37 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<
 
 /// An authenticator accepting HS256 tokens signed with `secret`.
 pub fn authenticator(secret: &[u8]) -> Authenticator {
-    let key = DecodingKey::from_secret(secret);
-    let mut validation = Validation::new(Algorithm::HS256);
-    validation.set_required_spec_claims(&["exp", "sub"]);
+    let secret = secret.to_vec();
     Authenticator::new(move |request| {
         let identity = match bearer_token(request) {
             None => Ok(Identity::default()),
-            Some(token) => jsonwebtoken::decode::<Claims>(&token, &key, &validation)
-                .map(|data| identity(data.claims))
-                .map_err(|error| Unauthorized {
-                    reason: format!("invalid token: {error}"),
-                }),
+            Some(token) => verify(&secret, &token).map_err(|reason| Unauthorized { reason }),
         };
         std::future::ready(identity)
     })
+}
+
+/// Like [`authenticator`], but a token that does not verify counts as no
+/// token (anonymous), as ASP.NET's JWT bearer handler treats it on an
+/// endpoint without `[Authorize]`.
+pub fn optional_authenticator(secret: &[u8]) -> Authenticator {
+    let secret = secret.to_vec();
+    Authenticator::new(move |request| {
+        let identity = bearer_token(request)
+            .and_then(|token| verify(&secret, &token).ok())
+            .unwrap_or_default();
+        std::future::ready(Ok(identity))
+    })
+}
+
+/// The identity an HS256 `token` signed with `secret` carries, or why it is
+/// refused (bad signature, expired, malformed).
+pub fn verify(secret: &[u8], token: &str) -> Result<Identity, String> {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_required_spec_claims(&["exp", "sub"]);
+    jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(secret), &validation)
+        .map(|data| identity(data.claims))
+        .map_err(|error| format!("invalid token: {error}"))
 }
 
 fn identity(claims: Claims) -> Identity {
