@@ -20,7 +20,7 @@ use crate::http_util::{Body, query_param, text};
 use crate::negotiate::negotiate;
 use crate::options::EndpointOptions;
 use crate::peer_answers;
-use crate::sessions::{BindError, Binding, Sessions};
+use crate::sessions::{Adopted, BindError, Binding, Sessions};
 use crate::shutdown::ConnectionTasks;
 use crate::websocket;
 
@@ -252,15 +252,16 @@ impl HubEndpoint {
         let Some((link, node)) = self.elsewhere(token, user_id) else {
             return Ok(());
         };
-        let (connection_id, stateful) =
+        let (connection_id, stateful, early) =
             forward::take_over(&link, node.clone(), token, identity).await?;
-        self.connections.sessions.adopt(
-            token,
-            identity.user_id.clone(),
+        let adopted = Adopted {
+            user_id: identity.user_id.clone(),
             connection_id,
             stateful,
-            node,
-        );
+            origin: node,
+            early,
+        };
+        self.connections.sessions.adopt(token, adopted);
         Ok(())
     }
 }
