@@ -10,7 +10,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use hub_core::{ClusterLink, ConnectionId, ConnectionInfo, Hub, Identity, Transport};
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 
 use crate::forward;
 use crate::http_util::{Body, empty, response, text};
@@ -34,6 +34,9 @@ pub(crate) struct HubConnections {
     /// The hub's backplane link, when it has one.
     pub(crate) cluster: Option<ClusterLink>,
     pub(crate) tasks: ConnectionTasks,
+    /// Permits for requests waiting on another node
+    /// (`EndpointOptions::max_forwarded_requests`).
+    pub(crate) forwards: Arc<Semaphore>,
 }
 
 /// Who a starting connection is.
