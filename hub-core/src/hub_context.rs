@@ -119,6 +119,13 @@ impl ClusterLink {
         self.0.transport_request(node, request, timeout).await
     }
 
+    /// Whether `node` is alive now, by the backplane's list of live nodes
+    /// (cached for a second): requests for a node that is not are answered
+    /// at once instead of waiting for a reply that cannot come.
+    pub async fn is_live(&self, node: &str) -> bool {
+        self.0.is_live(node).await
+    }
+
     /// Sets the handler answering other nodes' transport requests.
     pub fn set_handler(&self, handler: TransportHandler) {
         self.0.set_transport_handler(handler);

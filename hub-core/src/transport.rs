@@ -119,4 +119,8 @@ pub struct ConnectionInfo {
     /// Whether negotiate granted stateful reconnect; it takes effect if the
     /// handshake asks for protocol version 2 and the transport can resume.
     pub stateful_reconnect: bool,
+    /// What the client sent before its transport started (a Long Polling
+    /// client may POST its handshake before its first poll): read first, in
+    /// order, as if the transport had received it.
+    pub early_data: Vec<Bytes>,
 }

@@ -10,13 +10,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use hub_core::{ClusterLink, ConnectionId, ConnectionInfo, Hub, Identity, Transport};
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 
 use crate::forward;
 use crate::http_util::{Body, empty, response, text};
 use crate::long_polling::{self, LongPollChannel, LongPollingTransport};
 use crate::options::EndpointOptions;
-use crate::sessions::{BindError, Binding, Bound, Sessions};
+use crate::sessions::{BindError, Binding, Bound, Delivery, Sessions};
 use crate::shutdown::ConnectionTasks;
 use crate::sse;
 use crate::websocket::{self, WebSocketTransport};
@@ -34,6 +34,9 @@ pub(crate) struct HubConnections {
     /// The hub's backplane link, when it has one.
     pub(crate) cluster: Option<ClusterLink>,
     pub(crate) tasks: ConnectionTasks,
+    /// Permits for requests waiting on another node
+    /// (`EndpointOptions::max_forwarded_requests`).
+    pub(crate) forwards: Arc<Semaphore>,
 }
 
 /// Who a starting connection is.
@@ -46,6 +49,8 @@ pub(crate) struct ConnectionStart {
     pub(crate) remote_addr: Option<SocketAddr>,
     /// Whether negotiate granted stateful reconnect.
     pub(crate) stateful: bool,
+    /// What the client POSTed before the transport started.
+    pub(crate) early: Vec<Bytes>,
 }
 
 impl HubConnections {
@@ -59,6 +64,7 @@ impl HubConnections {
             remote_addr: start.remote_addr,
             shutdown: self.tasks.shutdown.clone(),
             stateful_reconnect: start.stateful,
+            early_data: start.early,
         };
         let token = start.token;
         let serve = self.hub.serve_connection(transport, info);
@@ -99,6 +105,7 @@ impl HubConnections {
                 connection_id: ConnectionId::random(),
                 stateful: false,
                 resumed: None,
+                early: Vec::new(),
             }),
         };
         let socket = upgrade.socket;
@@ -116,6 +123,7 @@ impl HubConnections {
                 connection_id,
                 stateful,
                 resumed,
+                early,
             }) => {
                 let start = ConnectionStart {
                     token,
@@ -123,6 +131,7 @@ impl HubConnections {
                     identity,
                     remote_addr,
                     stateful,
+                    early,
                 };
                 let connections = self.clone();
                 self.tasks.tracker.spawn(async move {
@@ -159,10 +168,11 @@ impl HubConnections {
         let binding = Binding::ServerSentEvents {
             inbound: inbound_sender,
         };
-        let connection_id = match self.bind_new(&token, identity.user_id.as_deref(), binding) {
-            Ok(connection_id) => connection_id,
-            Err(error) => return error.response(),
-        };
+        let (connection_id, early) =
+            match self.bind_new(&token, identity.user_id.as_deref(), binding) {
+                Ok(bound) => bound,
+                Err(error) => return error.response(),
+            };
         let (response, transport) = sse::open(inbound);
         let start = ConnectionStart {
             token: Some(token),
@@ -170,6 +180,7 @@ impl HubConnections {
             identity,
             remote_addr,
             stateful: false,
+            early,
         };
         self.start(transport, start);
         response
@@ -205,8 +216,8 @@ impl HubConnections {
                     inbound: inbound_sender,
                     channel: channel.clone(),
                 };
-                let connection_id = match self.bind_new(token, user_id, binding) {
-                    Ok(connection_id) => connection_id,
+                let (connection_id, early) = match self.bind_new(token, user_id, binding) {
+                    Ok(bound) => bound,
                     Err(error) => return error.response(),
                 };
                 let transport = LongPollingTransport {
@@ -220,6 +231,7 @@ impl HubConnections {
                     identity,
                     remote_addr,
                     stateful: false,
+                    early,
                 };
                 self.start(transport, start);
                 response(StatusCode::OK, "application/octet-stream", Bytes::new())
@@ -235,16 +247,15 @@ impl HubConnections {
         user_id: Option<&str>,
         payload: Bytes,
     ) -> Response<Body> {
-        let inbound = match self.sessions.inbound(token, user_id) {
-            Ok(inbound) => inbound,
-            Err(error) => return error.response(),
-        };
-        if payload.is_empty() {
-            return empty(StatusCode::OK);
-        }
-        match inbound.send(payload).await {
-            Ok(()) => empty(StatusCode::OK),
-            Err(_) => BindError::NotFound.response(),
+        let limit = self.options.max_payload_size;
+        match self.sessions.deliver(token, user_id, &payload, limit) {
+            Ok(Delivery::Kept) => empty(StatusCode::OK),
+            Ok(Delivery::Send(_)) if payload.is_empty() => empty(StatusCode::OK),
+            Ok(Delivery::Send(inbound)) => match inbound.send(payload).await {
+                Ok(()) => empty(StatusCode::OK),
+                Err(_) => BindError::NotFound.response(),
+            },
+            Err(error) => error.response(),
         }
     }
 
@@ -264,14 +275,19 @@ impl HubConnections {
     }
 
     /// Binds a transport that cannot resume (SSE, Long Polling) to a session.
+    /// Returns the connection's id and what the client POSTed before.
     fn bind_new(
         &self,
         token: &str,
         user_id: Option<&str>,
         binding: Binding,
-    ) -> Result<ConnectionId, BindError> {
+    ) -> Result<(ConnectionId, Vec<Bytes>), BindError> {
         match self.sessions.bind(token, user_id, binding)? {
-            Bound::New { connection_id, .. } => Ok(connection_id),
+            Bound::New {
+                connection_id,
+                early,
+                ..
+            } => Ok((connection_id, early)),
             Bound::Resume(_) => Err(BindError::AlreadyConnected),
         }
     }

@@ -11,6 +11,7 @@ use http::request::Parts;
 use http::{Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Limited};
 use hub_core::{ClusterLink, Hub, Identity};
+use tokio::sync::Semaphore;
 
 use crate::auth::Authenticator;
 use crate::connections::HubConnections;
@@ -20,7 +21,7 @@ use crate::http_util::{Body, query_param, text};
 use crate::negotiate::negotiate;
 use crate::options::EndpointOptions;
 use crate::peer_answers;
-use crate::sessions::{BindError, Binding, Sessions};
+use crate::sessions::{Adopted, BindError, Binding, Sessions};
 use crate::shutdown::ConnectionTasks;
 use crate::websocket;
 
@@ -41,6 +42,22 @@ pub(crate) enum Route {
     Negotiate,
     /// `{hub}`
     Connection,
+}
+
+/// Where a connection lives, as far as this node can tell.
+#[derive(Debug)]
+enum Location {
+    Here,
+    Elsewhere(ClusterLink, String),
+    Gone,
+}
+
+/// The answer when too many requests already wait for other nodes.
+fn too_many_forwards() -> Response<Body> {
+    text(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Too many requests are waiting for other servers; try again.",
+    )
 }
 
 /// What a request to the connection path asks for.
@@ -67,12 +84,14 @@ impl HubEndpoint {
     ) -> Self {
         let path = path.trim_matches('/');
         let cluster = hub.context().cluster();
+        let forwards = Arc::new(Semaphore::new(options.max_forwarded_requests));
         let connections = Arc::new(HubConnections {
             hub,
             options,
             sessions: Sessions::default(),
             cluster,
             tasks,
+            forwards,
         });
         if let Some(link) = &connections.cluster {
             link.set_handler(peer_answers::handler(connections.clone()));
@@ -192,53 +211,85 @@ impl HubEndpoint {
                 }
                 connections.server_sent_events(token, identity, remote_addr)
             }
-            Kind::Poll => match self.elsewhere(&token, user_id.as_deref()) {
-                Some((link, node)) => {
+            Kind::Poll => match self.locate(&token, user_id.as_deref()).await {
+                Location::Elsewhere(link, node) => {
                     let timeout = options.long_polling_poll_timeout + Duration::from_secs(5);
-                    forward::forward(&link, node, Forwarded::Poll { token, user_id }, timeout).await
+                    let request = Forwarded::Poll { token, user_id };
+                    self.forward(&link, node, request, timeout).await
                 }
-                None => connections.poll(&token, identity, remote_addr).await,
+                Location::Gone => BindError::NotFound.response(),
+                Location::Here => connections.poll(&token, identity, remote_addr).await,
             },
             Kind::Send => {
                 let payload = match read_body(body, options.max_payload_size).await {
                     Ok(payload) => payload,
                     Err(response) => return response,
                 };
-                match self.elsewhere(&token, user_id.as_deref()) {
-                    Some((link, node)) => {
+                match self.locate(&token, user_id.as_deref()).await {
+                    Location::Elsewhere(link, node) => {
                         let request = Forwarded::Send {
                             token,
                             user_id,
                             payload,
                         };
-                        forward::forward(&link, node, request, Duration::from_secs(10)).await
+                        self.forward(&link, node, request, Duration::from_secs(10))
+                            .await
                     }
-                    None => connections.send(&token, user_id.as_deref(), payload).await,
+                    Location::Gone => BindError::NotFound.response(),
+                    Location::Here => connections.send(&token, user_id.as_deref(), payload).await,
                 }
             }
-            Kind::Delete => match self.elsewhere(&token, user_id.as_deref()) {
-                Some((link, node)) => {
+            Kind::Delete => match self.locate(&token, user_id.as_deref()).await {
+                Location::Elsewhere(link, node) => {
                     let request = Forwarded::Delete { token, user_id };
-                    forward::forward(&link, node, request, Duration::from_secs(10)).await
+                    self.forward(&link, node, request, Duration::from_secs(10))
+                        .await
                 }
-                None => connections.delete(&token, user_id.as_deref()),
+                Location::Gone => BindError::NotFound.response(),
+                Location::Here => connections.delete(&token, user_id.as_deref()),
             },
             Kind::WebSocket => unreachable!("handled above"),
         }
     }
 
-    /// Where a token's connection is, when it is on another node and a
-    /// backplane can reach it.
-    fn elsewhere(&self, token: &str, user_id: Option<&str>) -> Option<(ClusterLink, String)> {
-        let link = self.connections.cluster.as_ref()?;
-        let node = match self.connections.sessions.binding(token, user_id) {
-            Ok(Some(Binding::Moved { node })) | Err(BindError::Moved(node)) => node,
-            Err(BindError::NotFound) => forward::token_node(token)
-                .filter(|node| *node != link.node_id())?
-                .to_owned(),
-            _ => return None,
+    /// Where a token's connection is: here (or nowhere this node could
+    /// tell), on another node a backplane can reach, or gone (its node is
+    /// not alive: a token naming a node nobody runs is answered at once).
+    async fn locate(&self, token: &str, user_id: Option<&str>) -> Location {
+        let Some(link) = self.connections.cluster.as_ref() else {
+            return Location::Here;
         };
-        Some((link.clone(), node))
+        let sessions = &self.connections.sessions;
+        let node = match sessions.binding(token, user_id) {
+            Ok(Some(Binding::Moved { node })) | Err(BindError::Moved(node)) => node,
+            Err(BindError::NotFound) => match forward::token_node(token) {
+                Some(node) if node != link.node_id() => node.to_owned(),
+                _ => return Location::Here,
+            },
+            _ => return Location::Here,
+        };
+        if link.is_live(&node).await {
+            Location::Elsewhere(link.clone(), node)
+        } else {
+            // A connection that moved to a node that died is gone with it.
+            sessions.forget_moved(token);
+            Location::Gone
+        }
+    }
+
+    /// Forwards a request to `node`, if fewer than
+    /// `EndpointOptions::max_forwarded_requests` already wait (else `503`).
+    async fn forward(
+        &self,
+        link: &ClusterLink,
+        node: String,
+        request: Forwarded,
+        timeout: Duration,
+    ) -> Response<Body> {
+        let Ok(_permit) = self.connections.forwards.try_acquire() else {
+            return too_many_forwards();
+        };
+        forward::forward(link, node, request, timeout).await
     }
 
     /// Takes over a connection negotiated on another node, whose stream
@@ -249,18 +300,24 @@ impl HubEndpoint {
         identity: &Identity,
     ) -> Result<(), Response<Body>> {
         let user_id = identity.user_id.as_deref();
-        let Some((link, node)) = self.elsewhere(token, user_id) else {
-            return Ok(());
+        let (link, node) = match self.locate(token, user_id).await {
+            Location::Here => return Ok(()),
+            Location::Gone => return Err(BindError::NotFound.response()),
+            Location::Elsewhere(link, node) => (link, node),
         };
-        let (connection_id, stateful) =
+        let Ok(_permit) = self.connections.forwards.try_acquire() else {
+            return Err(too_many_forwards());
+        };
+        let (connection_id, stateful, early) =
             forward::take_over(&link, node.clone(), token, identity).await?;
-        self.connections.sessions.adopt(
-            token,
-            identity.user_id.clone(),
+        let adopted = Adopted {
+            user_id: identity.user_id.clone(),
             connection_id,
             stateful,
-            node,
-        );
+            origin: node,
+            early,
+        };
+        self.connections.sessions.adopt(token, adopted);
         Ok(())
     }
 }

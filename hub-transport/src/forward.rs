@@ -56,6 +56,8 @@ pub(crate) enum Answer {
     TakenOver {
         connection_id: String,
         stateful: bool,
+        /// What the client POSTed before its transport started.
+        early: Vec<Bytes>,
     },
     /// The connection is on this other node now.
     Moved { node: String },
@@ -134,13 +136,17 @@ pub(crate) async fn forward(
     )
 }
 
+/// A connection another node handed over: its id, whether it is stateful,
+/// and what the client POSTed before its transport started.
+pub(crate) type TakenOver = (ConnectionId, bool, Vec<Bytes>);
+
 /// Asks `node` (following moves) to hand a negotiated connection over to this node.
 pub(crate) async fn take_over(
     link: &ClusterLink,
     mut node: String,
     token: &str,
     identity: &Identity,
-) -> Result<(ConnectionId, bool), Response<Body>> {
+) -> Result<TakenOver, Response<Body>> {
     let request = Forwarded::TakeOver {
         token: token.to_owned(),
         user_id: identity.user_id.clone(),
@@ -151,7 +157,8 @@ pub(crate) async fn take_over(
             Answer::TakenOver {
                 connection_id,
                 stateful,
-            } => return Ok((ConnectionId::from(connection_id), stateful)),
+                early,
+            } => return Ok((ConnectionId::from(connection_id), stateful, early)),
             Answer::Moved { node: next } => node = next,
             Answer::Response { status, body, .. } => {
                 let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);

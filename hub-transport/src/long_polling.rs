@@ -127,6 +127,14 @@ impl LongPollChannel {
         (state.closed || state.deleted) && state.queued.is_empty()
     }
 
+    /// The server side is done with the connection: polls answer what is
+    /// still queued, then 204.
+    fn close(&self) {
+        self.lock().closed = true;
+        self.changed.notify_waiters();
+        self.drained.notify_waiters();
+    }
+
     /// The client's DELETE: the connection ends; a waiting poll answers 204.
     pub(crate) fn delete(&self) {
         self.lock().deleted = true;
@@ -271,7 +279,15 @@ impl Transport for LongPollingTransport {
     }
 
     async fn close(&mut self) {
-        self.channel.lock().closed = true;
-        self.channel.changed.notify_waiters();
+        self.channel.close();
+    }
+}
+
+/// However the connection ended (a clean close, a failed transport, no poll
+/// within the disconnect timeout), a poll waiting or coming now answers at
+/// once that the connection is over, instead of waiting out its timeout.
+impl Drop for LongPollingTransport {
+    fn drop(&mut self) {
+        self.channel.close();
     }
 }

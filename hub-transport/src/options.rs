@@ -48,6 +48,11 @@ pub struct EndpointOptions {
     /// Refuse every request without an authenticated user (401), as ASP.NET's
     /// `[Authorize]` on a hub does (false).
     pub require_authenticated_user: bool,
+    /// Requests waiting at once for another node of the cluster (a poll,
+    /// send or DELETE for a connection that lives there, a stream taking a
+    /// connection over); past it, `503` at once (10,000, not in ASP.NET,
+    /// which needs sticky sessions instead).
+    pub max_forwarded_requests: usize,
     /// Grant stateful reconnect to clients that ask for it
     /// (`withStatefulReconnect()`): a WebSocket connection whose socket drops
     /// waits `disconnect_timeout` for the client to come back, and no message
@@ -67,6 +72,7 @@ impl Default for EndpointOptions {
             minimum_negotiate_version: 0,
             allow_stateful_reconnects: false,
             require_authenticated_user: false,
+            max_forwarded_requests: 10_000,
         }
     }
 }

@@ -41,9 +41,10 @@ async fn answer(connections: &Arc<HubConnections>, request: Forwarded) -> Answer
             node,
         } => {
             return match sessions.take_over(&token, user_id.as_deref(), &node) {
-                Ok((connection_id, stateful)) => Answer::TakenOver {
+                Ok((connection_id, stateful, early)) => Answer::TakenOver {
                     connection_id: connection_id.to_string(),
                     stateful,
+                    early,
                 },
                 Err(BindError::Moved(node)) => Answer::Moved { node },
                 Err(error) => into_answer(error.response()).await,

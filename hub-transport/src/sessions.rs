@@ -69,6 +69,8 @@ pub(crate) enum Bound {
         stateful: bool,
         /// A stateful WebSocket's later sockets (stateful reconnect).
         resumed: Option<mpsc::Receiver<Box<Socket>>>,
+        /// What the client POSTed before this transport started.
+        early: Vec<Bytes>,
     },
     /// A client reconnecting (stateful reconnect): the new socket goes here.
     Resume(mpsc::Sender<Box<Socket>>),
@@ -87,6 +89,44 @@ struct Session {
     origin: Option<String>,
     /// When its connection ended (a long-polling session lingers to answer 204).
     ended: Option<Instant>,
+    /// Payloads POSTed before a transport started, for it to read first.
+    early: Early,
+}
+
+/// Payloads POSTed to a session before its transport started, bounded.
+#[derive(Debug, Default)]
+pub(crate) struct Early {
+    payloads: Vec<Bytes>,
+    bytes: usize,
+}
+
+impl Early {
+    /// What a transport starting now reads first.
+    pub(crate) fn take(&mut self) -> Vec<Bytes> {
+        self.bytes = 0;
+        std::mem::take(&mut self.payloads)
+    }
+}
+
+/// Where a POSTed payload goes.
+#[derive(Debug)]
+pub(crate) enum Delivery {
+    /// Kept in the session until its transport starts.
+    Kept,
+    /// To the running connection, through this channel.
+    Send(mpsc::Sender<Bytes>),
+}
+
+/// A connection taken over from the node that negotiated it.
+#[derive(Debug)]
+pub(crate) struct Adopted {
+    pub(crate) user_id: Option<String>,
+    pub(crate) connection_id: ConnectionId,
+    pub(crate) stateful: bool,
+    /// The node that negotiated it.
+    pub(crate) origin: String,
+    /// What the client POSTed there before its transport started.
+    pub(crate) early: Vec<Bytes>,
 }
 
 /// Why a request cannot use a session.
@@ -104,9 +144,11 @@ pub(crate) enum BindError {
     /// The request is from another user than the negotiate was: 403.
     #[error("Forbidden")]
     WrongUser,
-    /// No transport has started yet (a POST before connecting): 400.
-    #[error("The connection has no transport yet.")]
-    NotStarted,
+    /// POSTs before the transport started exceed what may wait for it: 413.
+    #[error(
+        "The connection has not started yet; at most {0} bytes sent before it starts are kept."
+    )]
+    TooMuchEarly(usize),
     /// POST on a WebSocket connection: 405.
     #[error("POST requests are not allowed for WebSocket connections.")]
     WebSocketSend,
@@ -121,7 +163,8 @@ impl BindError {
         let status = match self {
             BindError::NotFound => StatusCode::NOT_FOUND,
             BindError::AlreadyConnected => StatusCode::CONFLICT,
-            BindError::OtherTransport | BindError::NotStarted => StatusCode::BAD_REQUEST,
+            BindError::OtherTransport => StatusCode::BAD_REQUEST,
+            BindError::TooMuchEarly(_) => StatusCode::PAYLOAD_TOO_LARGE,
             BindError::WrongUser => StatusCode::FORBIDDEN,
             BindError::WebSocketSend => StatusCode::METHOD_NOT_ALLOWED,
             // Only when no backplane could forward the request.
@@ -166,6 +209,7 @@ impl Sessions {
                 binding: None,
                 origin: None,
                 ended: None,
+                early: Early::default(),
             },
         );
         (token, connection_id)
@@ -208,6 +252,7 @@ impl Sessions {
                     connection_id: session.connection_id.clone(),
                     stateful: session.stateful,
                     resumed,
+                    early: session.early.take(),
                 })
             }
             Some(Binding::WebSocket {
@@ -227,37 +272,55 @@ impl Sessions {
         self.with_session(token, user_id, |session| Ok(session.binding.clone()))
     }
 
-    /// Where POSTed messages of a session go.
-    pub(crate) fn inbound(
+    /// Where a payload POSTed to a session goes: to its connection, or, when
+    /// no transport has started yet, into the session (at most `limit` bytes
+    /// in all), for the transport to read first when it starts: a client may
+    /// POST before its first poll, as ASP.NET lets it.
+    pub(crate) fn deliver(
         &self,
         token: &str,
         user_id: Option<&str>,
-    ) -> Result<mpsc::Sender<Bytes>, BindError> {
-        match self.binding(token, user_id)? {
-            None => Err(BindError::NotStarted),
-            Some(Binding::WebSocket { .. }) => Err(BindError::WebSocketSend),
-            Some(Binding::Moved { node }) => Err(BindError::Moved(node)),
-            Some(Binding::ServerSentEvents { inbound } | Binding::LongPolling { inbound, .. }) => {
-                Ok(inbound)
+        payload: &Bytes,
+        limit: usize,
+    ) -> Result<Delivery, BindError> {
+        self.with_session(token, user_id, |session| match &session.binding {
+            None if session.ended.is_some() => Err(BindError::NotFound),
+            None => {
+                let early = &mut session.early;
+                if early.bytes + payload.len() > limit {
+                    return Err(BindError::TooMuchEarly(limit));
+                }
+                if !payload.is_empty() {
+                    early.bytes += payload.len();
+                    early.payloads.push(payload.clone());
+                }
+                Ok(Delivery::Kept)
             }
-        }
+            Some(Binding::WebSocket { .. }) => Err(BindError::WebSocketSend),
+            Some(Binding::Moved { node }) => Err(BindError::Moved(node.clone())),
+            Some(Binding::ServerSentEvents { inbound } | Binding::LongPolling { inbound, .. }) => {
+                Ok(Delivery::Send(inbound.clone()))
+            }
+        })
     }
 
     /// Hands a negotiated connection over to `node`, whose transport just
-    /// connected: returns its connection id and whether it is stateful.
+    /// connected: returns its connection id, whether it is stateful, and what
+    /// the client POSTed before.
     pub(crate) fn take_over(
         &self,
         token: &str,
         user_id: Option<&str>,
         node: &str,
-    ) -> Result<(ConnectionId, bool), BindError> {
+    ) -> Result<(ConnectionId, bool, Vec<Bytes>), BindError> {
         self.with_session(token, user_id, |session| match &session.binding {
             _ if session.ended.is_some() => Err(BindError::NotFound),
             None => {
                 session.binding = Some(Binding::Moved {
                     node: node.to_owned(),
                 });
-                Ok((session.connection_id.clone(), session.stateful))
+                let early = session.early.take();
+                Ok((session.connection_id.clone(), session.stateful, early))
             }
             Some(Binding::Moved { node }) => Err(BindError::Moved(node.clone())),
             Some(_) => Err(BindError::OtherTransport),
@@ -265,24 +328,22 @@ impl Sessions {
     }
 
     /// Adopts a connection negotiated on the node `origin` (see [`Sessions::take_over`]).
-    pub(crate) fn adopt(
-        &self,
-        token: &str,
-        user_id: Option<String>,
-        connection_id: ConnectionId,
-        stateful: bool,
-        origin: String,
-    ) {
+    pub(crate) fn adopt(&self, token: &str, adopted: Adopted) {
+        let bytes = adopted.early.iter().map(Bytes::len).sum();
         self.lock().insert(
             token.to_owned(),
             Session {
-                connection_id,
-                user_id,
+                connection_id: adopted.connection_id,
+                user_id: adopted.user_id,
                 created: Instant::now(),
-                stateful,
+                stateful: adopted.stateful,
                 binding: None,
-                origin: Some(origin),
+                origin: Some(adopted.origin),
                 ended: None,
+                early: Early {
+                    payloads: adopted.early,
+                    bytes,
+                },
             },
         );
     }
@@ -371,10 +432,6 @@ mod tests {
         assert_eq!(bind(id.as_str(), Some("alice")), Err(BindError::NotFound));
         assert_eq!(bind(&token, Some("bob")), Err(BindError::WrongUser));
         assert_eq!(bind(&token, None), Err(BindError::WrongUser));
-        assert_eq!(
-            sessions.inbound(&token, Some("alice")).unwrap_err(),
-            BindError::NotStarted
-        );
         assert_eq!(bind(&token, Some("alice")), Ok(id));
         assert_eq!(
             bind(&token, Some("alice")),
@@ -386,12 +443,46 @@ mod tests {
             sessions.bind(&token, Some("alice"), sse),
             Err(BindError::OtherTransport)
         ));
+        let payload = Bytes::from_static(b"x");
         assert_eq!(
-            sessions.inbound(&token, Some("alice")).unwrap_err(),
+            sessions
+                .deliver(&token, Some("alice"), &payload, 10)
+                .unwrap_err(),
             BindError::WebSocketSend
         );
         sessions.end(&token);
         assert_eq!(sessions.len(), 0);
+    }
+
+    #[test]
+    fn what_is_posted_before_the_transport_starts_waits_for_it_bounded() {
+        let sessions = Sessions::default();
+        let (token, _) = sessions.create(None, false, None);
+        let payload = |text: &'static str| Bytes::from_static(text.as_bytes());
+        for text in ["ab", "cd"] {
+            assert!(matches!(
+                sessions.deliver(&token, None, &payload(text), 5),
+                Ok(Delivery::Kept)
+            ));
+        }
+        assert_eq!(
+            sessions
+                .deliver(&token, None, &payload("ef"), 5)
+                .unwrap_err(),
+            BindError::TooMuchEarly(5),
+            "4 bytes wait; 2 more would pass the limit of 5"
+        );
+        let (inbound, _) = mpsc::channel(1);
+        let channel = Arc::new(LongPollChannel::new(1024));
+        let bound = sessions.bind(&token, None, Binding::LongPolling { inbound, channel });
+        let Ok(Bound::New { early, .. }) = bound else {
+            panic!("a new connection")
+        };
+        assert_eq!(early, [payload("ab"), payload("cd")], "in order");
+        assert!(matches!(
+            sessions.deliver(&token, None, &payload("ef"), 5),
+            Ok(Delivery::Send(_))
+        ));
     }
 
     #[test]

@@ -23,6 +23,8 @@ use hub_protocol::Protocol;
 const OUTGOING_CAPACITY: usize = 65_536;
 /// Publishes in flight at once (in order).
 const PUBLISH_WINDOW: usize = 256;
+/// How long a list of the live nodes is trusted before it is asked again.
+const LIVE_NODES_TTL: Duration = Duration::from_secs(1);
 
 /// A message waiting to be published: to every node (`None`) or to one.
 type Outgoing = (Option<String>, Bytes);
@@ -69,6 +71,8 @@ pub(crate) struct Cluster {
     counters: Arc<Counters>,
     transport: OnceLock<TransportHandler>,
     hub_name: &'static str,
+    /// The live nodes as last listed, and when; one listing at a time.
+    live_nodes: tokio::sync::Mutex<Option<(tokio::time::Instant, Arc<[String]>)>>,
 }
 
 impl Cluster {
@@ -92,6 +96,7 @@ impl Cluster {
             counters: Arc::default(),
             transport: OnceLock::new(),
             hub_name,
+            live_nodes: tokio::sync::Mutex::new(None),
         })
     }
 
@@ -135,6 +140,38 @@ impl Cluster {
 
     pub(crate) fn node_id(&self) -> &str {
         &self.node_id
+    }
+
+    /// Whether `node` is alive now (this node is), by the backplane's list
+    /// of live nodes, asked at most once per second whatever the number of
+    /// callers. When the list cannot be had, the last one answers (none: no).
+    pub(crate) async fn is_live(&self, node: &str) -> bool {
+        if node == self.node_id {
+            return true;
+        }
+        let mut live = self.live_nodes.lock().await;
+        let fresh = live
+            .as_ref()
+            .filter(|(listed, _)| listed.elapsed() < LIVE_NODES_TTL)
+            .map(|(_, nodes)| nodes.clone());
+        let nodes = match fresh {
+            Some(nodes) => nodes,
+            None => match self.backplane.nodes().await {
+                Ok(nodes) => {
+                    let nodes: Arc<[String]> = nodes.into();
+                    *live = Some((tokio::time::Instant::now(), nodes.clone()));
+                    nodes
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "could not list the live nodes");
+                    match live.as_ref() {
+                        Some((_, nodes)) => nodes.clone(),
+                        None => return false,
+                    }
+                }
+            },
+        };
+        nodes.iter().any(|live| live == node)
     }
 
     pub(crate) fn stats(&self) -> ClusterStats {

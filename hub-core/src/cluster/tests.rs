@@ -4,6 +4,7 @@
 //! does the same with real processes and a real Redis.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::Bytes;
 use serde_json::json;
@@ -150,4 +151,17 @@ async fn client_results_and_aborts_reach_a_connection_on_another_node() {
         !context.abort("nobody", None, false).await,
         "no node has it"
     );
+}
+
+#[tokio::test]
+async fn only_nodes_on_the_backplane_are_live() {
+    let (a, b) = two_nodes();
+    let link = a.context().cluster().expect("a backplane");
+    assert!(!link.is_live("b").await, "b has not joined: it was never used");
+    let _on_b = TestClient::connect(&b).await;
+    tokio::time::pause();
+    tokio::time::advance(Duration::from_secs(2)).await;
+    assert!(link.is_live("a").await, "this node");
+    assert!(link.is_live("b").await, "the other node, once it serves");
+    assert!(!link.is_live("nobody").await, "a node nobody runs");
 }

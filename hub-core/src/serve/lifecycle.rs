@@ -43,6 +43,16 @@ pub(crate) fn serve<T: Transport>(
             Framing::RecordSeparator,
             options.maximum_receive_message_size,
         );
+        // Payloads the client sent before the transport started come first.
+        let early = info
+            .early_data
+            .into_iter()
+            .try_for_each(|data| reader.push(data));
+        if let Err(error) = early {
+            tracing::debug!(%error, "what the client sent before connecting is refused");
+            transport.close().await;
+            return;
+        }
         // Each phase's future is boxed: only one of them is alive at a time,
         // and an idle connection should hold only the event loop's.
         let Some(handshake) = Box::pin(handshake::receive(

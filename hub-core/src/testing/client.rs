@@ -87,6 +87,7 @@ impl TestClient {
             remote_addr: None,
             shutdown: shutdown.clone(),
             stateful_reconnect: false,
+            early_data: Vec::new(),
         };
         let task = tokio::spawn(hub.serve_connection(transport, info));
         let mut client = Self {
