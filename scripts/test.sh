@@ -7,3 +7,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/npm-install.sh
 cargo test --workspace "$@"
+# The 20,000-cycle churn soak, in a release build (it takes minutes in debug).
+cargo test --release -p tests --test churn -- --ignored --exact soak_20k

@@ -120,7 +120,7 @@ impl ClusterLink {
     }
 
     /// Whether `node` is alive now, by the backplane's list of live nodes
-    /// (cached for a second): requests for a node that is not are answered
+    /// (cached briefly): requests for a node that is not are answered
     /// at once instead of waiting for a reply that cannot come.
     pub async fn is_live(&self, node: &str) -> bool {
         self.0.is_live(node).await

@@ -161,6 +161,16 @@ impl RedisBackplane {
             deliver: OnceLock::new(),
             tasks: Mutex::default(),
         });
+        if !options.start_degraded {
+            // Listed before it serves anyone: another node asked about a
+            // connection of this one must find it alive.
+            announce(&inner)
+                .await
+                .map_err(|source| RedisBackplaneError::Unreachable {
+                    url: url.clone(),
+                    source,
+                })?;
+        }
         let heartbeat = tokio::spawn(heartbeat(Arc::downgrade(&inner)));
         inner
             .tasks
@@ -199,20 +209,7 @@ async fn heartbeat(inner: std::sync::Weak<Inner>) {
     loop {
         interval.tick().await;
         let Some(inner) = inner.upgrade() else { return };
-        let mut connection = inner.publisher.clone();
-        let now = now_millis();
-        let result: redis::RedisResult<()> = redis::pipe()
-            .zadd(&inner.nodes_key, &inner.node_id, now)
-            .ignore()
-            .zrembyscore(
-                &inner.nodes_key,
-                f64::NEG_INFINITY,
-                now - NODE_EXPIRY.as_millis() as f64,
-            )
-            .ignore()
-            .query_async(&mut connection)
-            .await;
-        match result {
+        match announce(&inner).await {
             Ok(()) if was_down => {
                 tracing::info!("Redis is reachable again");
                 was_down = false;
@@ -225,6 +222,24 @@ async fn heartbeat(inner: std::sync::Weak<Inner>) {
             Err(_) => {}
         }
     }
+}
+
+/// Lists this node among the live ones (now), and drops those silent for
+/// longer than [`NODE_EXPIRY`].
+async fn announce(inner: &Inner) -> redis::RedisResult<()> {
+    let mut connection = inner.publisher.clone();
+    let now = now_millis();
+    redis::pipe()
+        .zadd(&inner.nodes_key, &inner.node_id, now)
+        .ignore()
+        .zrembyscore(
+            &inner.nodes_key,
+            f64::NEG_INFINITY,
+            now - NODE_EXPIRY.as_millis() as f64,
+        )
+        .ignore()
+        .query_async(&mut connection)
+        .await
 }
 
 /// Receives this node's messages, reconnecting with backoff when Redis goes away.

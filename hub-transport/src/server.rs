@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use hub_core::Hub;
 use hyper::body::Incoming;
@@ -23,11 +24,12 @@ use crate::endpoint::HubEndpoint;
 use crate::http_util::{Body, text};
 use crate::options::EndpointOptions;
 use crate::shutdown::ConnectionTasks;
-use crate::static_files::{self, StaticMount};
+use crate::static_files::{self, StaticContent, StaticMount};
 
 #[derive(Debug)]
 struct Router {
     endpoints: Vec<HubEndpoint>,
+    static_contents: Vec<StaticContent>,
     static_mounts: Vec<StaticMount>,
     tasks: ConnectionTasks,
 }
@@ -40,7 +42,8 @@ impl Router {
                 return endpoint.handle(route, request, Some(remote_addr)).await;
             }
         }
-        match static_files::serve(&self.static_mounts, request.method(), &path).await {
+        let (contents, mounts) = (&self.static_contents, &self.static_mounts);
+        match static_files::serve(contents, mounts, request.method(), &path).await {
             Some(response) => response,
             None => text(StatusCode::NOT_FOUND, "Not Found"),
         }
@@ -64,6 +67,7 @@ impl Router {
 #[must_use]
 pub struct ServerBuilder {
     hubs: Vec<(String, Hub, EndpointOptions)>,
+    static_contents: Vec<StaticContent>,
     static_mounts: Vec<StaticMount>,
     authenticator: Option<Authenticator>,
     cors: Option<Cors>,
@@ -104,6 +108,22 @@ impl ServerBuilder {
         self
     }
 
+    /// Serves `body` at `url_path` (a page or script built into the binary
+    /// with `include_bytes!`), ahead of the directories and files.
+    pub fn static_content(
+        mut self,
+        url_path: &str,
+        content_type: &'static str,
+        body: impl Into<Bytes>,
+    ) -> Self {
+        self.static_contents.push(StaticContent {
+            url_path: url_path.to_owned(),
+            content_type,
+            body: body.into(),
+        });
+        self
+    }
+
     /// Serves one file at `url_path`.
     pub fn static_file(mut self, url_path: &str, file: impl Into<PathBuf>) -> Self {
         self.static_mounts.push(StaticMount {
@@ -138,6 +158,7 @@ impl ServerBuilder {
             local_addr,
             router: Arc::new(Router {
                 endpoints,
+                static_contents: self.static_contents,
                 static_mounts: self.static_mounts,
                 tasks,
             }),

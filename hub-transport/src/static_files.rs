@@ -1,7 +1,9 @@
-//! Serving files for samples: a URL prefix mapped to a directory or a single file.
+//! Serving files for samples: a URL prefix mapped to a directory or a single
+//! file, or content built into the binary at one URL path.
 
 use std::path::{Component, Path, PathBuf};
 
+use bytes::Bytes;
 use http::{HeaderValue, Method, Response, StatusCode, header};
 
 use crate::http_util::{Body, empty, response, text};
@@ -50,12 +52,25 @@ impl StaticMount {
     }
 }
 
-/// Serves `path` from the first mount that has it.
+/// Content served at one URL path (a page built into the binary).
+#[derive(Debug, Clone)]
+pub(crate) struct StaticContent {
+    pub(crate) url_path: String,
+    pub(crate) content_type: &'static str,
+    pub(crate) body: Bytes,
+}
+
+/// Serves `path` from the content given for it, or else from the first
+/// mount that has it.
 pub(crate) async fn serve(
+    contents: &[StaticContent],
     mounts: &[StaticMount],
     method: &Method,
     path: &str,
 ) -> Option<Response<Body>> {
+    if let Some(content) = contents.iter().find(|content| content.url_path == path) {
+        return Some(answer(method, content.content_type, content.body.clone()));
+    }
     for mount in mounts {
         let Some(file) = mount.resolve(path) else {
             continue;
@@ -63,20 +78,25 @@ pub(crate) async fn serve(
         let Ok(contents) = tokio::fs::read(&file).await else {
             continue;
         };
-        if method != Method::GET && method != Method::HEAD {
-            return Some(text(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"));
-        }
-        let mut response = if method == Method::HEAD {
-            empty(StatusCode::OK)
-        } else {
-            response(StatusCode::OK, content_type(&file), contents)
-        };
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        return Some(response);
+        return Some(answer(method, content_type(&file), Bytes::from(contents)));
     }
     None
+}
+
+/// `200` with `body` (headers only for HEAD), `405` for other methods.
+fn answer(method: &Method, content_type: &'static str, body: Bytes) -> Response<Body> {
+    if method != Method::GET && method != Method::HEAD {
+        return text(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
+    }
+    let mut response = if method == Method::HEAD {
+        empty(StatusCode::OK)
+    } else {
+        response(StatusCode::OK, content_type, body)
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
 }
 
 fn content_type(file: &Path) -> &'static str {
@@ -140,5 +160,24 @@ mod tests {
         ] {
             assert_eq!(mount.resolve(path), None, "{path}");
         }
+    }
+
+    #[tokio::test]
+    async fn content_given_for_a_path_comes_first() {
+        let page = StaticContent {
+            url_path: "/".into(),
+            content_type: "text/html; charset=utf-8",
+            body: Bytes::from_static(b"<p>built in</p>"),
+        };
+        let served = serve(&[page], &[dir("/")], &Method::GET, "/")
+            .await
+            .expect("served");
+        assert_eq!(served.status(), StatusCode::OK);
+        assert_eq!(
+            served.headers()[header::CONTENT_TYPE],
+            "text/html; charset=utf-8"
+        );
+        let post = serve(&[], &[], &Method::POST, "/").await;
+        assert!(post.is_none(), "nothing there");
     }
 }

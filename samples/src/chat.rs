@@ -3,6 +3,9 @@
 use hub_core::{Hub, HubBuilder, HubCtx, HubResult, hub, hub_client};
 use hub_transport::ServerBuilder;
 
+use crate::BrowserClient;
+use crate::browser_client::{HTML, JAVASCRIPT};
+
 /// What the chat hub calls on its clients.
 #[hub_client(typescript)]
 pub trait ChatClient {
@@ -37,18 +40,29 @@ pub fn builder() -> HubBuilder {
     ChatHub.hub_builder()
 }
 
-/// The chat server: the hub at `/chatHub`, the page at `/`, the official
-/// client at `/lib/signalr.min.js`.
-pub fn server(hub: Hub) -> ServerBuilder {
-    let js = crate::signalr_browser_js();
-    if !js.exists() {
-        tracing::warn!(
-            path = %js.display(),
-            "the @microsoft/signalr browser build is missing; run `npm ci` in the repository root"
-        );
-    }
-    hub_transport::Server::builder()
-        .hub("/chatHub", hub)
-        .static_file("/lib/signalr.min.js", js)
-        .static_dir("/", concat!(env!("CARGO_MANIFEST_DIR"), "/chat/wwwroot"))
+/// The chat page and its scripts, built into the binary: `(URL path,
+/// content type, body)`.
+pub const PAGE: [(&str, &str, &[u8]); 3] = [
+    ("/", HTML, include_bytes!("../chat/wwwroot/index.html")),
+    (
+        "/chat.js",
+        JAVASCRIPT,
+        include_bytes!("../chat/wwwroot/chat.js"),
+    ),
+    (
+        "/chat-hub.js",
+        JAVASCRIPT,
+        include_bytes!("../chat/wwwroot/chat-hub.js"),
+    ),
+];
+
+/// The chat server: the hub at `/chatHub`, the page (built in) at `/`, the
+/// official client at `/lib/signalr.min.js`.
+pub fn server(hub: Hub, client: &BrowserClient) -> ServerBuilder {
+    PAGE.into_iter().fold(
+        hub_transport::Server::builder()
+            .hub("/chatHub", hub)
+            .static_file("/lib/signalr.min.js", &client.signalr),
+        |server, (path, content_type, body)| server.static_content(path, content_type, body),
+    )
 }

@@ -2,6 +2,9 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::BrowserClient;
 
 /// Parsed arguments.
 #[derive(Debug, Clone)]
@@ -11,9 +14,21 @@ pub struct Args {
     /// `--redis redis://HOST:PORT`: join the other processes serving the hub
     /// through this Redis.
     pub redis: Option<String>,
+    /// `--node-modules DIR`: where the official browser client is installed
+    /// (samples with a page; default `./node_modules`, then the repository's).
+    pub node_modules: Option<PathBuf>,
 }
 
 impl Args {
+    /// The official browser client for the sample's page; exits with a
+    /// one-line fix when it is not installed.
+    pub fn browser_client(&self) -> BrowserClient {
+        BrowserClient::locate(self.node_modules.as_deref()).unwrap_or_else(|error| {
+            eprintln!("error: {error}");
+            std::process::exit(1);
+        })
+    }
+
     /// Joins the Redis backplane given with `--redis` (if any) as the hub
     /// `name`; exits with a clear message when Redis cannot be reached.
     pub async fn join_backplane(
@@ -40,7 +55,7 @@ pub fn parse(program: &str) -> Args {
         Ok(args) => args,
         Err(error) => {
             eprintln!(
-                "{program}: {error}\nusage: {program} [--addr HOST:PORT] [--redis redis://HOST:PORT]"
+                "{program}: {error}\nusage: {program} [--addr HOST:PORT] [--redis redis://HOST:PORT] [--node-modules DIR]"
             );
             std::process::exit(2);
         }
@@ -51,6 +66,7 @@ fn parse_from(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut parsed = Args {
         addr: SocketAddr::from(([127, 0, 0, 1], 5000)),
         redis: None,
+        node_modules: None,
     };
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -61,6 +77,10 @@ fn parse_from(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                     .map_err(|_| format!("--addr: `{value}` is not HOST:PORT"))?;
             }
             "--redis" => parsed.redis = Some(args.next().ok_or("--redis needs a URL")?),
+            "--node-modules" => {
+                let dir = args.next().ok_or("--node-modules needs a directory")?;
+                parsed.node_modules = Some(PathBuf::from(dir));
+            }
             "-h" | "--help" => return Err("help".into()),
             other => return Err(format!("unknown argument `{other}`")),
         }

@@ -7,6 +7,9 @@ use hub_core::{Hub, HubBuilder, HubContext, hub, hub_client};
 use hub_transport::ServerBuilder;
 use tokio::task::JoinHandle;
 
+use crate::BrowserClient;
+use crate::browser_client::HTML;
+
 /// The path the clock hub is served at.
 pub const PATH: &str = "/hubs/clock";
 
@@ -58,12 +61,17 @@ pub fn spawn_ticker(context: HubContext) -> JoinHandle<()> {
     })
 }
 
-/// The clock server: the hub at [`PATH`], the page at `/`.
-pub fn server(hub: Hub) -> ServerBuilder {
+/// The clock server: the hub at [`PATH`], the page (built in) at `/`, the
+/// official client at `/lib/signalr.min.js`.
+pub fn server(hub: Hub, client: &BrowserClient) -> ServerBuilder {
     hub_transport::Server::builder()
         .hub(PATH, hub)
-        .static_file("/lib/signalr.min.js", crate::signalr_browser_js())
-        .static_dir("/", concat!(env!("CARGO_MANIFEST_DIR"), "/clock/wwwroot"))
+        .static_file("/lib/signalr.min.js", &client.signalr)
+        .static_content(
+            "/",
+            HTML,
+            &include_bytes!("../clock/wwwroot/index.html")[..],
+        )
 }
 
 /// The current time of day in UTC, `HH:MM:SS`.

@@ -11,6 +11,7 @@
 //!   integration tests expect (a hub and a JWT login).
 
 pub mod axum_chat;
+pub mod browser_client;
 pub mod chat;
 pub mod cli;
 pub mod clock;
@@ -22,20 +23,10 @@ pub mod whiteboard;
 
 use std::path::PathBuf;
 
-/// The repository root (where `node_modules` is installed by `npm ci`).
+pub use browser_client::BrowserClient;
+
+/// The repository root at build time (where `npm ci` installs `node_modules`;
+/// the samples look there last, and only for the browser client).
 pub fn repo_root() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
-
-/// The official `@microsoft/signalr` browser build, from `node_modules`.
-pub fn signalr_browser_js() -> PathBuf {
-    repo_root().join("node_modules/@microsoft/signalr/dist/browser/signalr.min.js")
-}
-
-/// The browser build of the official MessagePack hub protocol
-/// (`@microsoft/signalr-protocol-msgpack`), from `node_modules`.
-pub fn signalr_msgpack_browser_js() -> PathBuf {
-    repo_root().join(
-        "node_modules/@microsoft/signalr-protocol-msgpack/dist/browser/signalr-protocol-msgpack.min.js",
-    )
 }

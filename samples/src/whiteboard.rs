@@ -13,6 +13,9 @@ use hub_transport::ServerBuilder;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
+use crate::BrowserClient;
+use crate::browser_client::{HTML, JAVASCRIPT};
+
 /// The path the whiteboard hub is served at.
 pub const PATH: &str = "/hubs/whiteboard";
 
@@ -174,20 +177,23 @@ pub fn builder() -> HubBuilder {
     WhiteboardHub::default().hub_builder()
 }
 
-/// The whiteboard server: the hub at [`PATH`], the page at `/`, the official
-/// client at `/lib/signalr.min.js` and its MessagePack protocol at
-/// `/lib/signalr-protocol-msgpack.min.js`.
-pub fn server(hub: Hub) -> ServerBuilder {
+/// The whiteboard server: the hub at [`PATH`], the page (built in) at `/`,
+/// the official client at `/lib/signalr.min.js` and its MessagePack protocol
+/// at `/lib/signalr-protocol-msgpack.min.js`.
+pub fn server(hub: Hub, client: &BrowserClient) -> ServerBuilder {
     hub_transport::Server::builder()
         .hub(PATH, hub)
-        .static_file("/lib/signalr.min.js", crate::signalr_browser_js())
-        .static_file(
-            "/lib/signalr-protocol-msgpack.min.js",
-            crate::signalr_msgpack_browser_js(),
-        )
-        .static_dir(
+        .static_file("/lib/signalr.min.js", &client.signalr)
+        .static_file("/lib/signalr-protocol-msgpack.min.js", &client.msgpack)
+        .static_content(
             "/",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/whiteboard/wwwroot"),
+            HTML,
+            &include_bytes!("../whiteboard/wwwroot/index.html")[..],
+        )
+        .static_content(
+            "/whiteboard.js",
+            JAVASCRIPT,
+            &include_bytes!("../whiteboard/wwwroot/whiteboard.js")[..],
         )
 }
 

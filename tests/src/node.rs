@@ -136,7 +136,29 @@ where
             "node {what} still ran after {limit:?} and was killed\n--- stdout so far ---\n{stdout}\n--- stderr ---\n{stderr}"
         ),
     }
+    assert!(
+        passed_tests(&stdout) > 0,
+        "node {what} ran no test: a file that registers none passes without testing anything\n--- stdout ---\n{stdout}"
+    );
     stdout
+}
+
+/// How many tests passed, by the spec reporter's `✔ name (duration)` lines.
+/// A file that registers no test shows as a passing entry named after the
+/// file itself (and `ℹ tests 1`): such entries do not count.
+pub fn passed_tests(spec_output: &str) -> usize {
+    spec_output
+        .lines()
+        .filter_map(|line| line.trim_start().strip_prefix("✔ "))
+        .filter(|entry| {
+            let name = entry.rsplit_once(" (").map_or(*entry, |(name, _)| name);
+            let file = name.contains('/')
+                && [".mjs", ".js", ".cjs"]
+                    .iter()
+                    .any(|extension| name.ends_with(extension));
+            !file
+        })
+        .count()
 }
 
 /// The process group of a script (its id is node's pid, `process_group(0)`),

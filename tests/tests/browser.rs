@@ -18,7 +18,7 @@ async fn chat(transport: &str) {
     let _browser = BROWSER.lock().await;
     let hub = samples::chat::hub();
     let context = hub.context();
-    let server = TestServer::start(samples::chat::server(hub), context).await;
+    let server = TestServer::start(samples::chat::server(hub, &browser_client()), context).await;
     tests::browser::run("chat.test.mjs", &server.base_url, transport).await;
     server.stop().await;
 }
@@ -30,7 +30,7 @@ async fn axum_chat(transport: &str) {
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
         .build_recorder()
         .handle();
-    let app = samples::axum_chat::app(hub.clone(), metrics);
+    let app = samples::axum_chat::app(hub.clone(), metrics, &browser_client());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -52,7 +52,7 @@ async fn clock(transport: &str) {
     let hub = samples::clock::hub();
     let context = hub.context();
     let ticker = samples::clock::spawn_ticker(context.clone());
-    let server = TestServer::start(samples::clock::server(hub), context).await;
+    let server = TestServer::start(samples::clock::server(hub, &browser_client()), context).await;
     tests::browser::run("clock.test.mjs", &server.base_url, transport).await;
     ticker.abort();
     server.stop().await;
@@ -62,7 +62,8 @@ async fn whiteboard(transport: &str) {
     let _browser = BROWSER.lock().await;
     let hub = samples::whiteboard::hub();
     let context = hub.context();
-    let server = TestServer::start(samples::whiteboard::server(hub), context).await;
+    let server =
+        TestServer::start(samples::whiteboard::server(hub, &browser_client()), context).await;
     tests::browser::run("whiteboard.test.mjs", &server.base_url, transport).await;
     server.stop().await;
 }
@@ -105,4 +106,9 @@ async fn whiteboard_default_transport() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn whiteboard_long_polling() {
     whiteboard(LONG_POLLING).await;
+}
+
+/// The official browser client the pages load (installed by `npm ci`).
+fn browser_client() -> samples::BrowserClient {
+    samples::BrowserClient::locate(None).expect("the browser client")
 }

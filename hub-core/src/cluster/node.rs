@@ -25,6 +25,8 @@ const OUTGOING_CAPACITY: usize = 65_536;
 const PUBLISH_WINDOW: usize = 256;
 /// How long a list of the live nodes is trusted before it is asked again.
 const LIVE_NODES_TTL: Duration = Duration::from_secs(1);
+/// How long a list that lacks a node is trusted to say it is not alive.
+const MISSING_NODE_TTL: Duration = Duration::from_millis(100);
 
 /// A message waiting to be published: to every node (`None`) or to one.
 type Outgoing = (Option<String>, Bytes);
@@ -143,16 +145,28 @@ impl Cluster {
     }
 
     /// Whether `node` is alive now (this node is), by the backplane's list
-    /// of live nodes, asked at most once per second whatever the number of
-    /// callers. When the list cannot be had, the last one answers (none: no).
+    /// of live nodes, asked one caller at a time and at most ten times a
+    /// second. When the list cannot be had, the last one answers (none: no).
     pub(crate) async fn is_live(&self, node: &str) -> bool {
         if node == self.node_id {
             return true;
         }
         let mut live = self.live_nodes.lock().await;
+        // A node found in the list is trusted for a second; one missing is
+        // looked for again unless the list is new (a node that just started
+        // is alive at once, a flood of unknown names costs ten listings a
+        // second at most).
         let fresh = live
             .as_ref()
-            .filter(|(listed, _)| listed.elapsed() < LIVE_NODES_TTL)
+            .filter(|(listed, nodes)| {
+                let found = nodes.iter().any(|live| live == node);
+                listed.elapsed()
+                    < if found {
+                        LIVE_NODES_TTL
+                    } else {
+                        MISSING_NODE_TTL
+                    }
+            })
             .map(|(_, nodes)| nodes.clone());
         let nodes = match fresh {
             Some(nodes) => nodes,

@@ -157,7 +157,10 @@ async fn client_results_and_aborts_reach_a_connection_on_another_node() {
 async fn only_nodes_on_the_backplane_are_live() {
     let (a, b) = two_nodes();
     let link = a.context().cluster().expect("a backplane");
-    assert!(!link.is_live("b").await, "b has not joined: it was never used");
+    assert!(
+        !link.is_live("b").await,
+        "b has not joined: it was never used"
+    );
     let _on_b = TestClient::connect(&b).await;
     tokio::time::pause();
     tokio::time::advance(Duration::from_secs(2)).await;

@@ -1,7 +1,7 @@
 //! `axum-chat`: the chat hub mounted in an axum application, beside the
 //! application's own routes and layers, with Prometheus metrics at `/metrics`.
 //!
-//! `cargo run -p samples --bin axum-chat -- --addr 127.0.0.1:5000`, then open
+//! `scripts/sample.sh axum-chat --addr 127.0.0.1:5000`, then open
 //! `http://127.0.0.1:5000` in two tabs and `http://127.0.0.1:5000/metrics`.
 
 use std::net::SocketAddr;
@@ -13,6 +13,7 @@ use metrics_exporter_prometheus::PrometheusBuilder;
 async fn main() -> std::io::Result<()> {
     samples::cli::init_logging();
     let args = samples::cli::parse("axum-chat");
+    let client = args.browser_client();
     let metrics = PrometheusBuilder::new()
         .install_recorder()
         .map_err(std::io::Error::other)?;
@@ -21,7 +22,7 @@ async fn main() -> std::io::Result<()> {
         .await
         .build();
     let hub_service = HubService::new(hub);
-    let app = samples::axum_chat::app(hub_service.clone(), metrics);
+    let app = samples::axum_chat::app(hub_service.clone(), metrics, &client);
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     samples::cli::announce(listener.local_addr()?);
     axum::serve(

@@ -18,6 +18,8 @@
 //! # let _ = (token, server);
 //! ```
 
+mod hs256;
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hub_core::Identity;
@@ -82,6 +84,7 @@ pub fn optional_authenticator(secret: &[u8]) -> Authenticator {
 /// The identity an HS256 `token` signed with `secret` carries, or why it is
 /// refused (bad signature, expired, malformed).
 pub fn verify(secret: &[u8], token: &str) -> Result<Identity, String> {
+    hs256::install();
     let mut validation = Validation::new(Algorithm::HS256);
     validation.set_required_spec_claims(&["exp", "sub"]);
     jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(secret), &validation)
@@ -122,6 +125,7 @@ pub fn issue_expiring_at(secret: &[u8], user: &str, roles: &[&str], expires: Sys
         name: None,
         role: roles.iter().map(|role| (*role).to_owned()).collect(),
     };
+    hs256::install();
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         &claims,
@@ -182,5 +186,30 @@ mod tests {
                 .await
                 .is_err()
         );
+    }
+
+    #[test]
+    fn refuses_other_algorithms_and_expired_tokens() {
+        let token = issue(SECRET, "alice", &[], Duration::from_secs(60));
+        let (_, rest) = token.split_once('.').unwrap();
+        // The same claims and signature under a header claiming HS384, or none.
+        for header in [
+            r#"{"alg":"HS384","typ":"JWT"}"#,
+            r#"{"alg":"none","typ":"JWT"}"#,
+        ] {
+            let header = data_encoding::BASE64URL_NOPAD.encode(header.as_bytes());
+            assert!(
+                verify(SECRET, &format!("{header}.{rest}")).is_err(),
+                "{header}"
+            );
+        }
+        let expired = issue_expiring_at(
+            SECRET,
+            "alice",
+            &[],
+            SystemTime::now() - Duration::from_secs(3600),
+        );
+        assert!(verify(SECRET, &expired).unwrap_err().contains("Expired"));
+        assert!(verify(SECRET, &token).is_ok());
     }
 }
