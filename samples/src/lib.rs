@@ -7,6 +7,8 @@
 //! * [`testhub`]: the fixed hub contract every client test relies on
 //!   (`shared/docs/test-hub.md`).
 //! * [`typescript`]: the TypeScript modules generated from the chat and test hubs.
+//! * [`weatherhub`]: the server the `pysignalr` Python client's own
+//!   integration tests expect (a hub and a JWT login).
 
 pub mod axum_chat;
 pub mod browser_client;
@@ -16,6 +18,7 @@ pub mod clock;
 pub mod jwt;
 pub mod testhub;
 pub mod typescript;
+pub mod weatherhub;
 pub mod whiteboard;
 
 use std::path::PathBuf;

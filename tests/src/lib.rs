@@ -6,6 +6,7 @@ pub mod http;
 pub mod node;
 pub mod processes;
 pub mod proxy;
+pub mod python;
 pub mod raw_http;
 pub mod raw_ws;
 
