@@ -30,9 +30,6 @@ pub const SCRIPT_LIMIT: Duration = Duration::from_secs(120);
 /// (and so how long a test waits for another test binary doing it).
 const INSTALL_LIMIT: Duration = Duration::from_secs(600);
 
-/// How long building a sample binary may take.
-const BUILD_LIMIT: Duration = Duration::from_secs(900);
-
 /// `tests/python`: the scripts, the pinned requirements, the conftest.
 pub fn python_dir() -> PathBuf {
     crate::repo_root().join("tests/python")
@@ -199,31 +196,6 @@ async fn install_lock() -> InstallLock {
             Err(TryLockError::Error(error)) => panic!("lock {}: {error}", path.display()),
         }
     }
-}
-
-/// Builds the `samples` binary `name` (`cargo build -p samples --bin NAME`,
-/// with the cargo that runs the tests) and returns its path.
-pub async fn sample_binary(name: &str) -> PathBuf {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
-    let mut command = Command::new(cargo);
-    command
-        .args(["build", "-p", "samples", "--bin", name])
-        .arg("--message-format=json-render-diagnostics")
-        .current_dir(crate::repo_root());
-    let stdout = run(
-        command,
-        &format!("cargo build -p samples --bin {name}"),
-        BUILD_LIMIT,
-    )
-    .await;
-    stdout
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .find(|message| {
-            message["reason"] == "compiler-artifact" && message["target"]["name"] == name
-        })
-        .and_then(|artifact| artifact["executable"].as_str().map(PathBuf::from))
-        .unwrap_or_else(|| panic!("cargo build named no executable for {name}:\n{stdout}"))
 }
 
 /// Unpacks the tarball `archive` into `into` (`tar xzf`).

@@ -7,13 +7,13 @@
 //! client results, groups, two clients, both stream directions, a large
 //! payload, hub errors) written against an ASP.NET Core app it runs in Docker.
 //! `tests/python/pysignalr_suite/conftest.py`, copied next to their test file,
-//! points only their Docker fixture at `weatherhub` (built here with
-//! `cargo build -p samples --bin weatherhub`); pytest then runs their file as
+//! points only their Docker fixture at `weatherhub` (the tests crate's
+//! `weatherhub-process`, built with the tests); pytest then runs their file as
 //! published, and every one of the 22 must pass.
 
 use std::time::Duration;
 
-use tests::python::{pysignalr_sdist, python_dir, run, sample_binary, target_dir, unpack, venv};
+use tests::python::{pysignalr_sdist, python_dir, run, target_dir, unpack, venv};
 
 /// How long their suite may run (it takes seconds; this is for one that hangs).
 const SUITE_LIMIT: Duration = Duration::from_secs(300);
@@ -25,7 +25,7 @@ const EXPECTED: usize = 22;
 async fn pysignalr_integration_tests_pass_against_weatherhub() {
     let venv = venv().await;
     let sdist = pysignalr_sdist().await;
-    let weatherhub = sample_binary("weatherhub").await;
+    let weatherhub = env!("CARGO_BIN_EXE_weatherhub-process");
 
     // A fresh copy of their sources, with our conftest beside their test file.
     let work = target_dir().join("pysignalr-suite");
@@ -55,7 +55,7 @@ async fn pysignalr_integration_tests_pass_against_weatherhub() {
     let mut pytest = venv.command(["-m", "pytest", "-p", "no:cacheprovider", "-v"]);
     pytest
         .arg("tests/test_pysignalr/test_pysignalr.py")
-        .env("WEATHERHUB_BIN", &weatherhub)
+        .env("WEATHERHUB_BIN", weatherhub)
         .env("RUST_LOG", "warn")
         .current_dir(&root);
     let output = run(pytest, "pytest test_pysignalr.py", SUITE_LIMIT).await;
