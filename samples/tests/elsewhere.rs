@@ -10,29 +10,47 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A binary and what its page at `/` must contain (`None`: no page).
-const SAMPLES: [(&str, &str, Option<&str>); 5] = [
+/// What a sample serves that shows it works.
+#[derive(Clone, Copy)]
+enum Serves {
+    /// A page at `/` containing this, and the official client.
+    Page(&'static str),
+    /// A hub at this path (and no page).
+    Hub(&'static str),
+}
+
+/// Every sample binary, and what it serves.
+const SAMPLES: [(&str, &str, Serves); 6] = [
     (
         "chat",
         env!("CARGO_BIN_EXE_chat"),
-        Some("<title>SignalR Chat (Rust)</title>"),
+        Serves::Page("<title>SignalR Chat (Rust)</title>"),
     ),
     (
         "axum-chat",
         env!("CARGO_BIN_EXE_axum-chat"),
-        Some("<title>SignalR Chat (Rust)</title>"),
+        Serves::Page("<title>SignalR Chat (Rust)</title>"),
     ),
     (
         "clock",
         env!("CARGO_BIN_EXE_clock"),
-        Some("<title>SignalR Clock (Rust)</title>"),
+        Serves::Page("<title>SignalR Clock (Rust)</title>"),
     ),
     (
         "whiteboard",
         env!("CARGO_BIN_EXE_whiteboard"),
-        Some("<title>SignalR Whiteboard (Rust)</title>"),
+        Serves::Page("<title>SignalR Whiteboard (Rust)</title>"),
     ),
-    ("testhub", env!("CARGO_BIN_EXE_testhub"), None),
+    (
+        "testhub",
+        env!("CARGO_BIN_EXE_testhub"),
+        Serves::Hub("/hubs/test"),
+    ),
+    (
+        "weatherhub",
+        env!("CARGO_BIN_EXE_weatherhub"),
+        Serves::Hub("/weatherHub"),
+    ),
 ];
 
 /// A directory of its own outside the repository, removed when dropped.
@@ -129,12 +147,12 @@ fn every_sample_serves_its_page_and_client_from_outside_the_repository() {
         let elsewhere = Elsewhere::new(name);
         let copy = elsewhere.copy(binary);
         let args: &[&str] = match page {
-            Some(_) => &["--node-modules", node_modules],
-            None => &[],
+            Serves::Page(_) => &["--node-modules", node_modules],
+            Serves::Hub(_) => &[],
         };
         let (_running, addr) = start(&copy, &elsewhere.0, args);
         match page {
-            Some(marker) => {
+            Serves::Page(marker) => {
                 let (status, body) = get(addr, "/");
                 assert_eq!(status, 200, "{name}: /");
                 assert!(body.contains(marker), "{name}: the page");
@@ -142,8 +160,8 @@ fn every_sample_serves_its_page_and_client_from_outside_the_repository() {
                 assert_eq!(status, 200, "{name}: the client");
                 assert!(body.contains("signalR"), "{name}: the official client");
             }
-            None => {
-                let (status, _) = get(addr, "/hubs/test");
+            Serves::Hub(path) => {
+                let (status, _) = get(addr, path);
                 assert_eq!(status, 400, "{name}: the hub answers (no connection id)");
             }
         }
@@ -153,7 +171,7 @@ fn every_sample_serves_its_page_and_client_from_outside_the_repository() {
 #[test]
 fn a_sample_without_the_browser_client_refuses_to_start_saying_how_to_fix_it() {
     for (name, binary, page) in SAMPLES {
-        if page.is_none() {
+        if let Serves::Hub(_) = page {
             continue;
         }
         let elsewhere = Elsewhere::new(&format!("{name}-refused"));
