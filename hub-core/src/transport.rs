@@ -46,9 +46,40 @@ pub enum TransportError {
     /// WebSocket text frame, ...).
     #[error("Invalid payload: {0}")]
     InvalidPayload(String),
+    /// The client stayed away longer than the transport waits for it (a
+    /// Long Polling client that stopped polling, a stateful WebSocket client
+    /// that did not reconnect): the connection ends with status `timeout`.
+    #[error("timed out: {0}")]
+    TimedOut(String),
     /// The transport is already closed.
     #[error("transport closed")]
     Closed,
+}
+
+/// How a connection ended, as the OpenTelemetry SignalR conventions classify
+/// it (`signalr.connection.status`); what
+/// [`Hub::serve_connection`](crate::Hub::serve_connection) resolves to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnectionEnd {
+    /// Any end but the two below (the client closed, the transport broke,
+    /// the server aborted it, ...).
+    NormalClosure,
+    /// The transport timed out waiting for the client
+    /// ([`TransportError::TimedOut`]).
+    Timeout,
+    /// The server shut down.
+    AppShutdown,
+}
+
+impl ConnectionEnd {
+    /// The attribute value: `normal_closure`, `timeout` or `app_shutdown`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionEnd::NormalClosure => "normal_closure",
+            ConnectionEnd::Timeout => "timeout",
+            ConnectionEnd::AppShutdown => "app_shutdown",
+        }
+    }
 }
 
 /// One bidirectional transport of one connection.
@@ -123,4 +154,9 @@ pub struct ConnectionInfo {
     /// client may POST its handshake before its first poll): read first, in
     /// order, as if the transport had received it.
     pub early_data: Vec<Bytes>,
+    /// The span of the HTTP request that started the connection
+    /// (`Span::none()` when there is none): with the `opentelemetry`
+    /// feature, invocations without a remote parent are linked to it, as
+    /// ASP.NET links them to the connection's original request.
+    pub request_span: tracing::Span,
 }
