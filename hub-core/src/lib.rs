@@ -100,7 +100,8 @@ pub use registry::RegistryStats;
 pub use tokio_util::sync::CancellationToken;
 pub use trace_context::TraceParent;
 pub use transport::{
-    ConnectionEnd, ConnectionInfo, Identity, Inbound, Transport, TransportError, TransportEvent,
+    ConnectionEnd, ConnectionInfo, Identity, IdentityRefused, Inbound, Transport, TransportError,
+    TransportEvent,
 };
 pub use upload::UploadStream;
 

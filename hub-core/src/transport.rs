@@ -6,6 +6,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::time::SystemTime;
 
 use bytes::Bytes;
 use tokio_util::sync::CancellationToken;
@@ -126,13 +127,39 @@ pub trait Transport: Send + 'static {
     fn close(&mut self) -> impl Future<Output = ()> + Send;
 }
 
-/// Who a new connection belongs to, as established by the transport layer.
-#[derive(Debug, Clone, Default)]
+/// Who a connection belongs to, as established by the transport layer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Identity {
     /// The user id (`Clients.User(..)` target), or `None` for anonymous connections.
     pub user_id: Option<String>,
     /// Claims of the authenticated user (name/value pairs).
     pub claims: Vec<(String, String)>,
+    /// When the credentials it was established from expire (a token's
+    /// `exp`), if they do: negotiate then tells the client how long they
+    /// last, and the client may refresh them (`POST {hub}/refresh`).
+    pub expires_at: Option<SystemTime>,
+}
+
+impl Identity {
+    /// An identity of `user_id` (anonymous for `None`) without claims or expiry.
+    pub fn user(user_id: Option<String>) -> Self {
+        Self {
+            user_id,
+            ..Self::default()
+        }
+    }
+}
+
+/// Why [`Hub::refresh_identity`](crate::Hub::refresh_identity) kept a
+/// connection's identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum IdentityRefused {
+    /// The new identity names another user: a connection's user never changes.
+    #[error("the refreshed identity belongs to another user")]
+    UserChanged,
+    /// No connection with that id runs on this server.
+    #[error("no such connection on this server")]
+    NotConnected,
 }
 
 /// What the transport layer knows about a connection it hands to a hub.

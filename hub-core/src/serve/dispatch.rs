@@ -85,7 +85,7 @@ impl Dispatcher {
         };
         if spec
             .authorize
-            .is_some_and(|authorize| !authorize.permits(caller.connection.identity()))
+            .is_some_and(|authorize| !authorize.permits(&caller.connection.identity()))
         {
             return Err(Rejection::Unauthorized);
         }

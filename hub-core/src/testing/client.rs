@@ -64,10 +64,7 @@ impl TestClient {
     /// Connects `user` (no claims); panics if the handshake fails.
     pub async fn connect_as(hub: &Hub, user: &str) -> Self {
         let options = TestClientOptions {
-            identity: Identity {
-                user_id: Some(user.to_owned()),
-                claims: Vec::new(),
-            },
+            identity: Identity::user(Some(user.to_owned())),
             ..Default::default()
         };
         Self::connect_with(hub, options)
