@@ -64,7 +64,7 @@ impl ActiveConnection {
         let transport = attribute_value(transport);
         gauge!(ACTIVE, TRANSPORT => transport).increment(1.0);
         #[cfg(feature = "opentelemetry")]
-        otel::instruments()
+        otel_instruments()
             .active
             .add(1, &[opentelemetry::KeyValue::new(TRANSPORT, transport)]);
         Self {
@@ -82,7 +82,7 @@ impl ActiveConnection {
         #[cfg(feature = "opentelemetry")]
         {
             use opentelemetry::KeyValue;
-            let instruments = otel::instruments();
+            let instruments = otel_instruments();
             instruments
                 .active
                 .add(-1, &[KeyValue::new(TRANSPORT, transport)]);
@@ -107,38 +107,32 @@ fn attribute_value(transport: &'static str) -> &'static str {
     }
 }
 
+/// The OpenTelemetry instruments.
 #[cfg(feature = "opentelemetry")]
-mod otel {
-    use std::sync::OnceLock;
+struct OtelInstruments {
+    duration: opentelemetry::metrics::Histogram<f64>,
+    active: opentelemetry::metrics::UpDownCounter<i64>,
+}
 
-    use opentelemetry::metrics::{Histogram, UpDownCounter};
-
-    pub(super) struct Instruments {
-        pub(super) duration: Histogram<f64>,
-        pub(super) active: UpDownCounter<i64>,
-    }
-
-    /// The instruments, made on the global meter provider the first time a
-    /// connection starts (after the application installed its provider).
-    pub(super) fn instruments() -> &'static Instruments {
-        static INSTRUMENTS: OnceLock<Instruments> = OnceLock::new();
-        INSTRUMENTS.get_or_init(|| {
-            let meter = opentelemetry::global::meter("hub_transport");
-            Instruments {
-                duration: meter
-                    .f64_histogram(super::DURATION)
-                    .with_unit("s")
-                    .with_description("The duration of connections on the server.")
-                    .with_boundaries(super::CONNECTION_DURATION_BUCKETS.to_vec())
-                    .build(),
-                active: meter
-                    .i64_up_down_counter(super::ACTIVE)
-                    .with_unit("{connection}")
-                    .with_description(
-                        "Number of connections that are currently active on the server.",
-                    )
-                    .build(),
-            }
-        })
-    }
+/// The instruments, made on the global meter provider the first time a
+/// connection starts (after the application installed its provider).
+#[cfg(feature = "opentelemetry")]
+fn otel_instruments() -> &'static OtelInstruments {
+    static INSTRUMENTS: std::sync::OnceLock<OtelInstruments> = std::sync::OnceLock::new();
+    INSTRUMENTS.get_or_init(|| {
+        let meter = opentelemetry::global::meter("hub_transport");
+        OtelInstruments {
+            duration: meter
+                .f64_histogram(DURATION)
+                .with_unit("s")
+                .with_description("The duration of connections on the server.")
+                .with_boundaries(CONNECTION_DURATION_BUCKETS.to_vec())
+                .build(),
+            active: meter
+                .i64_up_down_counter(ACTIVE)
+                .with_unit("{connection}")
+                .with_description("Number of connections that are currently active on the server.")
+                .build(),
+        }
+    })
 }
