@@ -1,5 +1,13 @@
 # Shell functions the bench scripts share; sourced, not run.
 
+# The test hub records a span per invocation for OpenTelemetry (its
+# CurrentTraceId needs one). The benchmarks measure the server, not the
+# OpenTelemetry SDK: they turn it off with the SDK's own switch, unless
+# TELEMETRY=on (to measure what recording every call costs).
+if [ "${TELEMETRY:-off}" != on ]; then
+    export OTEL_SDK_DISABLED=true
+fi
+
 # Waits (up to QUIET_WAIT seconds, default 120) until the machine's CPUs are
 # at least 90 % idle over one second: other work only makes results noisier.
 wait_quiet() {

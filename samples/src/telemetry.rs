@@ -1,6 +1,9 @@
 //! Logs, traces and metrics of the sample servers.
 //!
-//! - Logs go to stderr, filtered by `RUST_LOG` (default `info`).
+//! - Logs go to stderr, filtered by `RUST_LOG` (default
+//!   `info,hub_core::spans=warn`: the per-invocation spans go to
+//!   OpenTelemetry, not into every log line, where each would cost a
+//!   formatted copy per call).
 //! - Spans of the hub (invocations, `on_connected`/`on_disconnected`) and of
 //!   HTTP requests go to OpenTelemetry through `tracing-opentelemetry`, so
 //!   every invocation has a W3C trace id (`CurrentTraceId` of the test hub
@@ -11,6 +14,9 @@
 //!   `signalr.server.active_connections`) are exported to that collector by
 //!   OTLP over HTTP (JSON encoding). The SDK's other variables apply too:
 //!   `OTEL_SERVICE_NAME`, `OTEL_BSP_SCHEDULE_DELAY`, `OTEL_METRIC_EXPORT_INTERVAL`...
+//! - `OTEL_SDK_DISABLED=true` turns OpenTelemetry off (logs stay): no span
+//!   is recorded, and trace ids are all zeros. The benchmarks run so, to
+//!   measure the server rather than the SDK.
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::{Protocol, WithExportConfig};
@@ -54,9 +60,24 @@ fn otlp_configured() -> bool {
     .any(|name| std::env::var_os(name).is_some_and(|value| !value.is_empty()))
 }
 
+/// Whether `OTEL_SDK_DISABLED` turns OpenTelemetry off.
+fn sdk_disabled() -> bool {
+    std::env::var("OTEL_SDK_DISABLED").is_ok_and(|value| value.trim().eq_ignore_ascii_case("true"))
+}
+
 /// Installs logging and OpenTelemetry for the sample `service` (the
 /// `service.name` unless `OTEL_SERVICE_NAME` says otherwise).
 pub fn init(service: &'static str) -> Telemetry {
+    let logs = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,hub_core::spans=warn"));
+    let logs = fmt::layer().with_writer(std::io::stderr).with_filter(logs);
+    if sdk_disabled() {
+        tracing_subscriber::registry().with(logs).init();
+        return Telemetry {
+            tracer_provider: SdkTracerProvider::builder().build(),
+            meter_provider: None,
+        };
+    }
     let resource = Resource::builder().with_service_name(service).build();
     let export = otlp_configured();
 
@@ -90,7 +111,6 @@ pub fn init(service: &'static str) -> Telemetry {
         provider
     });
 
-    let logs = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     // The spans OpenTelemetry records: the hub's and the HTTP servers'
     // (hub-transport's own server, the axum sample's middleware).
     let spans = Targets::new()
@@ -98,7 +118,7 @@ pub fn init(service: &'static str) -> Telemetry {
         .with_target("hub_transport", Level::INFO)
         .with_target("samples", Level::INFO);
     tracing_subscriber::registry()
-        .with(fmt::layer().with_writer(std::io::stderr).with_filter(logs))
+        .with(logs)
         .with(
             tracing_opentelemetry::layer()
                 .with_tracer(tracer)

@@ -4,8 +4,8 @@
 //! attributes, and `error.type` when it fails; one per `on_connected` and
 //! `on_disconnected`.
 //!
-//! They are `tracing` spans at INFO level, so they reach any subscriber and
-//! cost nothing when none listens. Their `otel.*` fields are the names
+//! They are `tracing` spans at INFO level with the target `hub_core::spans`,
+//! so they reach any subscriber and cost nothing when none listens. Their `otel.*` fields are the names
 //! `tracing-opentelemetry` turns into a span's name, kind and status. With
 //! the `opentelemetry` feature, an invocation whose `headers` carry a W3C
 //! `traceparent` continues that remote trace; any other is linked to the
@@ -15,6 +15,11 @@ use hub_protocol::InvocationMessage;
 use tracing::Span;
 
 use crate::error::HubError;
+
+/// The target of these spans, to filter them: a subscriber that records
+/// every INFO span (a log formatter) pays for one per call; most keep
+/// them for OpenTelemetry and out of logs (`info,hub_core::spans=warn`).
+const TARGET: &str = "hub_core::spans";
 
 /// The HTTP request a connection started with: what an invocation without a
 /// remote parent is linked to.
@@ -57,6 +62,7 @@ pub(super) fn invocation(
     origin: &Origin,
 ) -> Span {
     let span = tracing::info_span!(
+        target: TARGET,
         "invocation",
         otel.name = %format_args!("{hub}/{method}"),
         otel.kind = "server",
@@ -76,6 +82,7 @@ pub(super) fn invocation(
 /// method name, `OnConnectedAsync` or `OnDisconnectedAsync`).
 pub(super) fn hook(hub: &'static str, hook: &'static str) -> Span {
     tracing::info_span!(
+        target: TARGET,
         "hub_hook",
         otel.name = %format_args!("{hub}/{hook}"),
         otel.kind = "internal",

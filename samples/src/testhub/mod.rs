@@ -218,7 +218,7 @@ pub trait Test {
 
     /// The W3C trace id (32 lowercase hex digits) of the span this
     /// invocation runs in: the `traceparent` header's trace id when the
-    /// Invocation carries one.
+    /// Invocation carries one (all zeros with `OTEL_SDK_DISABLED=true`).
     async fn current_trace_id(&self) -> String;
     /// Returns `ms` after waiting `ms` milliseconds; a CancelInvocation for
     /// it ends the wait early, with an error (counted by `CancelledCount`).
