@@ -170,6 +170,22 @@ export class TestHub {
     /** This node's backplane counters (`{published, lost, received}`), or null. */
     getClusterStats: (): Promise<ClusterCounters | null> =>
       this.connection.invoke<ClusterCounters | null>("GetClusterStats"),
+    /**
+     * The W3C trace id (32 lowercase hex digits) of the span this
+     * invocation runs in: the `traceparent` header's trace id when the
+     * Invocation carries one (all zeros with `OTEL_SDK_DISABLED=true`).
+     */
+    currentTraceId: (): Promise<string> =>
+      this.connection.invoke<string>("CurrentTraceId"),
+    /**
+     * Returns `ms` after waiting `ms` milliseconds; a CancelInvocation for
+     * it ends the wait early, with an error (counted by `CancelledCount`).
+     */
+    cancellableDelay: (ms: number): Promise<number> =>
+      this.connection.invoke<number>("CancellableDelay", ms),
+    /** How many `CancellableDelay` calls a CancelInvocation ended on this server. */
+    cancelledCount: (): Promise<number> =>
+      this.connection.invoke<number>("CancelledCount"),
   };
 
   /** Sends a hub method call without waiting for the method; resolves once sent (`HubConnection.send`). */
@@ -313,6 +329,22 @@ export class TestHub {
     /** This node's backplane counters (`{published, lost, received}`), or null. */
     getClusterStats: (): Promise<void> =>
       this.connection.send("GetClusterStats"),
+    /**
+     * The W3C trace id (32 lowercase hex digits) of the span this
+     * invocation runs in: the `traceparent` header's trace id when the
+     * Invocation carries one (all zeros with `OTEL_SDK_DISABLED=true`).
+     */
+    currentTraceId: (): Promise<void> =>
+      this.connection.send("CurrentTraceId"),
+    /**
+     * Returns `ms` after waiting `ms` milliseconds; a CancelInvocation for
+     * it ends the wait early, with an error (counted by `CancelledCount`).
+     */
+    cancellableDelay: (ms: number): Promise<void> =>
+      this.connection.send("CancellableDelay", ms),
+    /** How many `CancellableDelay` calls a CancelInvocation ended on this server. */
+    cancelledCount: (): Promise<void> =>
+      this.connection.send("CancelledCount"),
   };
 
   /** Streams a hub method's items (`HubConnection.stream`); disposing the subscription cancels the stream. */
