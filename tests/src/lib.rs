@@ -2,6 +2,7 @@
 //! Node.js script with the official SignalR client against it.
 
 pub mod browser;
+pub mod chaos;
 pub mod http;
 pub mod node;
 pub mod processes;
