@@ -320,3 +320,46 @@ pub async fn run(program: &str, mode: &str, fault: Fault) -> Report {
     );
     report
 }
+
+/// Two `testhub` nodes on `url` (any deployment) with `--backplane mode`,
+/// two clients on each sending steadily; `during` runs after 2 s of
+/// traffic, then 3 s more; every message counted.
+pub async fn steady(
+    program: &str,
+    url: &str,
+    mode: &str,
+    during: impl Future<Output = ()>,
+) -> Tally {
+    let extra = ["--backplane", mode];
+    let mut nodes = Vec::new();
+    let mut peers = Vec::new();
+    for node in 0..2 {
+        let hub = TestHubProcess::start_with(program, url, &extra).await;
+        peers.extend(connect_peers(node, &hub).await);
+        nodes.push(hub);
+    }
+    until_joined(&peers, 2).await;
+    let senders: Vec<_> = peers
+        .iter()
+        .map(|peer| peer.start_sending(targets(peer), EVERY))
+        .collect();
+    sleep(Duration::from_secs(2)).await;
+    during.await;
+    sleep(Duration::from_secs(3)).await;
+    for peer in &peers {
+        peer.stop_sending();
+    }
+    for sender in senders {
+        tokio::time::timeout(Duration::from_secs(15), sender)
+            .await
+            .expect("senders stop")
+            .expect("sender task");
+    }
+    let peers: Vec<&Peer> = peers.iter().map(|peer| &**peer).collect();
+    let tally = settle(&peers, &peers).await;
+    for node in nodes {
+        node.kill().await;
+    }
+    println!("STEADY backplane={mode} on {url}: {tally}");
+    tally
+}

@@ -10,6 +10,7 @@ pub mod proxy;
 pub mod python;
 pub mod raw_http;
 pub mod raw_ws;
+pub mod topologies;
 
 pub use node::{node_test, node_test_file, node_test_interactive};
 pub use proxy::CutProxy;

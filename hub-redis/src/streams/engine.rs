@@ -293,9 +293,15 @@ async fn read_loop(shared: Arc<Shared>, deliver: Deliver) {
     let mut senders = Senders::default();
     let mut backoff = Duration::ZERO;
     let mut down_since: Option<Instant> = None;
+    let mut primary_changes = shared.redis.primary_changes();
     loop {
         if !backoff.is_zero() {
             tokio::time::sleep(backoff).await;
+        }
+        if primary_changes.has_changed().unwrap_or(false) {
+            // Sentinel named another primary: read from it.
+            primary_changes.mark_unchanged();
+            conn = None;
         }
         let read: Result<(Option<String>, Value), RedisError> = async {
             if conn.is_none() {
