@@ -257,6 +257,7 @@ impl Redis {
                 if primary.as_deref() != Some(address.as_str()) {
                     if primary.is_some() {
                         tracing::warn!(primary = %address, "Sentinel names a new Redis primary");
+                        self.inner.primary_changed.send_modify(|n| *n += 1);
                     }
                     *primary = Some(address);
                 }
@@ -270,30 +271,15 @@ impl Redis {
     }
 
     /// With Sentinel: asks the sentinels which server is the primary; if it
-    /// is another one than in use, drops the shared connection and tells
-    /// subscribers (see [`Redis::primary_changes`]). Otherwise nothing.
+    /// is another one than in use, drops the shared connection (subscribers
+    /// learn it through [`Redis::primary_changes`]). Otherwise nothing.
     pub(crate) async fn follow_primary(&self) {
         let Target::Sentinel(_) = &self.inner.target else {
             return;
         };
-        let before = self
-            .inner
-            .primary
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        if self.client().await.is_err() {
-            return;
-        }
-        let now = self
-            .inner
-            .primary
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        if before.is_some() && before != now {
+        let before = *self.inner.primary_changed.borrow();
+        if self.client().await.is_ok() && *self.inner.primary_changed.borrow() != before {
             self.inner.slot.lock().await.conn = None;
-            self.inner.primary_changed.send_modify(|n| *n += 1);
         }
     }
 

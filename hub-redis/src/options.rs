@@ -137,6 +137,13 @@ pub struct StreamOptions {
     pub batch: usize,
     /// How long one read waits for new entries on the server (default 1 s).
     pub block: Duration,
+    /// Replicas that must have a batch before it counts as written (Redis
+    /// `WAIT`, 1 s at most; default 0: the primary's answer is enough).
+    /// Until they do, the batch is written again (readers drop the copies)
+    /// and later messages wait. With Sentinel, 1 keeps a failover from
+    /// losing what the old primary had not passed on yet; while no replica
+    /// answers, nothing is written (the local queue fills, then refuses).
+    pub replicas: usize,
 }
 
 impl Default for StreamOptions {
@@ -147,6 +154,7 @@ impl Default for StreamOptions {
             queue_bytes: 64 << 20,
             batch: 256,
             block: Duration::from_secs(1),
+            replicas: 0,
         }
     }
 }

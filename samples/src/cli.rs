@@ -42,8 +42,16 @@ impl Args {
         let Some(url) = &self.redis else {
             return hub;
         };
+        let mut mode = self.backplane.clone();
+        if let hub_redis::Mode::Streams(streams) = &mut mode
+            && url.starts_with("redis+sentinel://")
+        {
+            // Behind Sentinel there is a replica: a batch counts once it
+            // has it, so that a failover loses nothing.
+            streams.replicas = 1;
+        }
         let options = hub_redis::RedisOptions {
-            mode: self.backplane.clone(),
+            mode,
             ..hub_redis::RedisOptions::new(url, name)
         };
         match hub_redis::RedisBackplane::connect_with(options).await {

@@ -158,3 +158,27 @@ async fn messages_wait_in_order_while_redis_is_away_and_a_full_queue_refuses() {
     .await;
     assert_eq!(b.stats().stream_resets, 1, "the restarted Redis was empty");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_replicas_asked_a_batch_counts_once_a_replica_has_it() {
+    use tests::processes::Persistence;
+    let redis = RedisServer::start().await;
+    let wait = StreamOptions {
+        replicas: 1,
+        ..StreamOptions::default()
+    };
+    let (a, mut to_a) = joined(&redis, wait).await;
+    a.publish(None, Bytes::from_static(b"one")).await.unwrap();
+    // No replica: the batch is written, not acknowledged, written again.
+    until("a retried write", || a.stats().retries >= 2).await;
+    assert_eq!(a.stats().written, 0);
+    let port = redis.port.to_string();
+    let _replica =
+        RedisServer::start_with(Persistence::None, &["--replicaof", "127.0.0.1", &port]).await;
+    until("written once the replica has it", || a.stats().written == 1).await;
+    // Every copy reached the stream; the reader delivered one.
+    assert_eq!(next(&mut to_a).await, "one");
+    a.publish(None, Bytes::from_static(b"two")).await.unwrap();
+    assert_eq!(next(&mut to_a).await, "two");
+    assert!(a.stats().duplicates >= 2, "{:?}", a.stats());
+}

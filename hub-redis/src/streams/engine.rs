@@ -20,6 +20,8 @@ use crate::nodes::{self, Membership};
 use crate::options::{RedisOptions, StreamOptions};
 use crate::stats::{Counters, RedisStats};
 
+/// How long a batch waits for its replicas (`WAIT`), in milliseconds.
+const WAIT_MS: u64 = 1000;
 /// Backoff between attempts while Redis is away: from, to.
 const BACKOFF: (Duration, Duration) = (Duration::from_millis(50), Duration::from_secs(1));
 
@@ -249,7 +251,20 @@ async fn write_loop(shared: Arc<Shared>) {
                     pending,
                 );
             }
-            shared.redis.query::<()>(&pipeline).await
+            let replicas = shared.options.replicas;
+            if replicas == 0 {
+                return shared.redis.query::<()>(&pipeline).await;
+            }
+            pipeline.cmd("WAIT").arg(replicas).arg(WAIT_MS);
+            let (acknowledged,): (usize,) = shared.redis.query(&pipeline).await?;
+            if acknowledged < replicas {
+                return Err(RedisError::from((
+                    redis::ErrorKind::Io,
+                    "not enough replicas acknowledged the batch",
+                    format!("{acknowledged} of {replicas}"),
+                )));
+            }
+            Ok(())
         }
         .await;
         match written {
