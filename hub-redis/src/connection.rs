@@ -289,8 +289,26 @@ impl Redis {
     }
 
     /// Subscribes to `channels` (sharded channels in a Cluster): the
-    /// payloads received, until the subscription fails.
+    /// payloads received, until the subscription fails. Fails if Redis
+    /// does not confirm the subscription in time.
     pub(crate) async fn subscribe(
+        &self,
+        channels: &[String],
+    ) -> Result<Pin<Box<dyn Stream<Item = Bytes> + Send>>, RedisError> {
+        tokio::time::timeout(
+            CONNECT_TIMEOUT + RESPONSE_TIMEOUT,
+            self.subscribe_now(channels),
+        )
+        .await
+        .map_err(|_| {
+            RedisError::from((
+                redis::ErrorKind::Io,
+                "Redis did not confirm the subscription in time",
+            ))
+        })?
+    }
+
+    async fn subscribe_now(
         &self,
         channels: &[String],
     ) -> Result<Pin<Box<dyn Stream<Item = Bytes> + Send>>, RedisError> {
