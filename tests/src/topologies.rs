@@ -53,11 +53,16 @@ impl RedisCluster {
     pub async fn start() -> Self {
         let mut nodes = Vec::new();
         for _ in 0..3 {
+            // The bus port defaults to the port + 10,000, past 65,535 for
+            // half the ephemeral range: a free one of its own instead.
+            let bus = free_port().to_string();
             let node = RedisServer::start_with(
                 Persistence::None,
                 &[
                     "--cluster-enabled",
                     "yes",
+                    "--cluster-port",
+                    &bus,
                     "--cluster-config-file",
                     "nodes.conf",
                     "--cluster-node-timeout",
