@@ -16,6 +16,7 @@ pub mod chat;
 pub mod cli;
 pub mod clock;
 pub mod jwt;
+pub mod telemetry;
 pub mod testhub;
 pub mod typescript;
 pub mod weatherhub;

@@ -241,11 +241,12 @@ pub async fn run(program: &str, mode: &str, fault: Fault) -> Report {
         _ => Persistence::None,
     };
     let mut redis = RedisServer::start_with(persistence, &[]).await;
-    let extra = ["--backplane", mode];
+    let url = redis.url();
+    let args = ["--redis", &url, "--backplane", mode];
     let mut nodes = Vec::new();
     let mut peers = Vec::new();
     for node in 0..3 {
-        let hub = TestHubProcess::start_with(program, &redis.url(), &extra).await;
+        let hub = TestHubProcess::start_with(program, &args).await;
         peers.extend(connect_peers(node, &hub).await);
         nodes.push(hub);
     }
@@ -270,7 +271,7 @@ pub async fn run(program: &str, mode: &str, fault: Fault) -> Report {
         Fault::RestartNode => {
             nodes.pop().expect("three nodes").kill().await;
             sleep(Duration::from_secs(2)).await;
-            let hub = TestHubProcess::start_with(program, &redis.url(), &extra).await;
+            let hub = TestHubProcess::start_with(program, &args).await;
             late = Some(Arc::new(
                 Peer::connect("late", "carol", "red", 2, hub.addr).await,
             ));
@@ -330,11 +331,11 @@ pub async fn steady(
     mode: &str,
     during: impl Future<Output = ()>,
 ) -> Tally {
-    let extra = ["--backplane", mode];
+    let args = ["--redis", url, "--backplane", mode];
     let mut nodes = Vec::new();
     let mut peers = Vec::new();
     for node in 0..2 {
-        let hub = TestHubProcess::start_with(program, url, &extra).await;
+        let hub = TestHubProcess::start_with(program, &args).await;
         peers.extend(connect_peers(node, &hub).await);
         nodes.push(hub);
     }
