@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
-# Scale-out broadcast: one testhub node against two joined through Redis.
+# Scale-out broadcast: one testhub node against two joined through Redis,
+# over pub/sub and over the durable streams backplane, in the same run.
 #
 #   bench/scaleout.sh                                # broadcast --connections 1000 --duration 10
 #   bench/scaleout.sh --connections 5000 --protocol messagepack
 #
-# Three configurations, each run with `loadgen broadcast` (the sender calls
+# Four configurations, each run with `loadgen broadcast` (the sender calls
 # SendToAll on the first node, the receivers count every delivery):
-#   local    one testhub without Redis: the reference;
-#   redis-1  one testhub with --redis, every receiver on it: each message also
-#            crosses Redis once and comes back to the node (which ignores it);
-#   redis-2  two testhubs with --redis on the same Redis, the receivers spread
-#            round-robin over them (the sender on the first): node 2 fans out
-#            what reaches it through Redis.
+#   local      one testhub without Redis: the reference;
+#   redis-1    one testhub with --redis (pub/sub), every receiver on it: each
+#              message also crosses Redis once and comes back to the node
+#              (which ignores it);
+#   redis-2    two testhubs with --redis (pub/sub) on the same Redis, the
+#              receivers spread round-robin over them (the sender on the
+#              first): node 2 fans out what reaches it through Redis;
+#   streams-2  the same two nodes with --backplane streams: every message is
+#              appended to a Redis Stream (XADD, trimmed to ~100,000 entries)
+#              and read back by each node (XREAD): the cost of durability.
+# CONFIGS="local redis-2 streams-2" runs a subset (in that order).
 # Every argument goes to `loadgen broadcast`, after the defaults
 # `--connections 1000 --duration 10` (a repeated option: the last one wins).
 #
@@ -22,7 +28,7 @@
 # server_cpu and server_us_per_delivery sum every testhub node and, for the
 # redis configurations, redis-server.
 #
-# REPEAT=N (default 3) runs the three configurations N times, alternating, and
+# REPEAT=N (default 3) runs the configurations N times, alternating, and
 # compares each one's best run (highest deliveries/s): other work on the
 # machine only ever makes a run slower. QUIET_WAIT as in bench/run.sh.
 # Results are kept in target/bench/scaleout/<configuration>.txt, the servers'
@@ -101,15 +107,16 @@ start_node() {
     exit 1
 }
 
-configs="local redis-1 redis-2"
-declare -A nodes=([local]=1 [redis-1]=1 [redis-2]=2)
+configs=${CONFIGS:-local redis-1 redis-2 streams-2}
+declare -A nodes=([local]=1 [redis-1]=1 [redis-2]=2 [streams-2]=2)
+declare -A backplane=([local]="" [redis-1]=pubsub [redis-2]=pubsub [streams-2]=streams)
 repeat=${REPEAT:-3}
 for config in $configs; do : >"$out/$config.txt"; done
 for run in $(seq "$repeat"); do
 for config in $configs; do
     wait_quiet
     redis_args=()
-    [ "$config" = local ] || redis_args=(--redis "$redis_url")
+    [ "$config" = local ] || redis_args=(--redis "$redis_url" --backplane "${backplane[$config]}")
     url_args=()
     for node in $(seq "${nodes[$config]}"); do
         start_node "$out/$config-$run-node$node.server.log" "${redis_args[@]}"
@@ -126,10 +133,13 @@ for config in $configs; do
 done
 done
 
-# Prints the best run of each configuration side by side, with the ratios
-# redis-2 / local, redis-1 / local and redis-2 / redis-1.
+# Prints the best run of each configuration side by side, and each one's
+# ratio to local (and streams-2 / redis-2 when both ran).
+files=()
+for config in $configs; do files+=("$out/$config.txt"); done
 echo "== scale-out broadcast (best of $repeat; servers and redis on core 0, loadgen on core 1)"
-awk '
+awk -v names="$configs" '
+    BEGIN { count_names = split(names, name, " ") }
     FNR == 1 { file++ }
     /^RESULT / {
         delete r
@@ -139,9 +149,14 @@ awk '
         if (!(file in best) || score + 0 > best[file] + 0) { best[file] = score; line[file] = $0 }
     }
     END {
-        printf "runs (deliveries/s): local%s; redis-1%s; redis-2%s\n", runs[1], runs[2], runs[3]
-        # Every key, in the order of first appearance; one node prints no `nodes`.
-        for (f = 1; f <= 3; f++) {
+        printf "runs (deliveries/s):"
+        for (f = 1; f <= count_names; f++) printf " %s%s;", name[f], runs[f]
+        printf "\n"
+        local_col = 0; pubsub_col = 0; streams_col = 0
+        for (f = 1; f <= count_names; f++) {
+            if (name[f] == "local") local_col = f
+            if (name[f] == "redis-2") pubsub_col = f
+            if (name[f] == "streams-2") streams_col = f
             n = split(line[f], fields, " ")
             for (i = 2; i <= n; i++) {
                 split(fields[i], kv, "=")
@@ -150,19 +165,24 @@ awk '
             }
             if (!((f, "nodes") in v)) v[f, "nodes"] = 1
         }
-        printf "%-22s %12s %12s %12s %8s %8s %8s\n", "metric", "local", "redis-1", "redis-2", "2n/local", "1r/local", "2n/1r"
+        printf "%-22s", "metric"
+        for (f = 1; f <= count_names; f++) printf " %12s", name[f]
+        if (local_col) for (f = 1; f <= count_names; f++) if (f != local_col) printf " %12s", name[f] "/local"
+        if (pubsub_col && streams_col) printf " %12s", "streams/pubsub"
+        printf "\n"
         for (k = 1; k <= count; k++) {
             key = keys[k]
-            printf "%-22s %12s %12s %12s", key, v[1, key], v[2, key], v[3, key]
-            split("3 1 2 1 3 2", pair, " ")
-            for (p = 1; p <= 6; p += 2) {
-                a = v[pair[p], key]; b = v[pair[p + 1], key]; ratio = "-"
-                if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b + 0 != 0) ratio = sprintf("%.2f", a / b)
-                printf " %8s", ratio
-            }
+            printf "%-22s", key
+            for (f = 1; f <= count_names; f++) printf " %12s", v[f, key]
+            if (local_col) for (f = 1; f <= count_names; f++) if (f != local_col) printf " %12s", ratio(v[f, key], v[local_col, key])
+            if (pubsub_col && streams_col) printf " %12s", ratio(v[streams_col, key], v[pubsub_col, key])
             printf "\n"
         }
-    }' "$out/local.txt" "$out/redis-1.txt" "$out/redis-2.txt"
+    }
+    function ratio(a, b) {
+        if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b + 0 != 0) return sprintf("%.2f", a / b)
+        return "-"
+    }' "${files[@]}"
 
 # Deliveries must all arrive, in every run of every configuration.
 awk '
@@ -173,4 +193,4 @@ awk '
                 printf "WARNING: %s: %s=%s\n", FILENAME, kv[1], kv[2]
             }
         }
-    }' "$out/local.txt" "$out/redis-1.txt" "$out/redis-2.txt"
+    }' "${files[@]}"

@@ -11,9 +11,12 @@ use crate::BrowserClient;
 pub struct Args {
     /// `--addr HOST:PORT` (default `127.0.0.1:5000`; port 0 picks a free port).
     pub addr: SocketAddr,
-    /// `--redis redis://HOST:PORT`: join the other processes serving the hub
+    /// `--redis URL` (`redis://HOST:PORT`, `redis+cluster://…`, `redis+sentinel://…/SERVICE`): join the other processes serving the hub
     /// through this Redis.
     pub redis: Option<String>,
+    /// `--backplane pubsub|streams`: the backplane on that Redis (default
+    /// `pubsub`; `streams` is the durable one, see `hub_redis::Mode`).
+    pub backplane: hub_redis::Mode,
     /// `--node-modules DIR`: where the official browser client is installed
     /// (samples with a page; default `./node_modules`, then the repository's).
     pub node_modules: Option<PathBuf>,
@@ -39,7 +42,19 @@ impl Args {
         let Some(url) = &self.redis else {
             return hub;
         };
-        match hub_redis::RedisBackplane::connect(url, name).await {
+        let mut mode = self.backplane.clone();
+        if let hub_redis::Mode::Streams(streams) = &mut mode
+            && url.starts_with("redis+sentinel://")
+        {
+            // Behind Sentinel there is a replica: a batch counts once it
+            // has it, so that a failover loses nothing.
+            streams.replicas = 1;
+        }
+        let options = hub_redis::RedisOptions {
+            mode,
+            ..hub_redis::RedisOptions::new(url, name)
+        };
+        match hub_redis::RedisBackplane::connect_with(options).await {
             Ok(backplane) => hub.backplane(backplane),
             Err(error) => {
                 eprintln!("error: {error}");
@@ -55,7 +70,7 @@ pub fn parse(program: &str) -> Args {
         Ok(args) => args,
         Err(error) => {
             eprintln!(
-                "{program}: {error}\nusage: {program} [--addr HOST:PORT] [--redis redis://HOST:PORT] [--node-modules DIR]"
+                "{program}: {error}\nusage: {program} [--addr HOST:PORT] [--redis URL [--backplane pubsub|streams]] [--node-modules DIR]\n  URL: redis://HOST:PORT, redis+cluster://HOST:PORT,HOST:PORT... or redis+sentinel://HOST:PORT,.../SERVICE"
             );
             std::process::exit(2);
         }
@@ -66,6 +81,7 @@ fn parse_from(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut parsed = Args {
         addr: SocketAddr::from(([127, 0, 0, 1], 5000)),
         redis: None,
+        backplane: hub_redis::Mode::PubSub,
         node_modules: None,
     };
     while let Some(arg) = args.next() {
@@ -77,6 +93,10 @@ fn parse_from(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                     .map_err(|_| format!("--addr: `{value}` is not HOST:PORT"))?;
             }
             "--redis" => parsed.redis = Some(args.next().ok_or("--redis needs a URL")?),
+            "--backplane" => {
+                let mode = args.next().ok_or("--backplane needs pubsub or streams")?;
+                parsed.backplane = hub_redis::Mode::parse(&mode)?;
+            }
             "--node-modules" => {
                 let dir = args.next().ok_or("--node-modules needs a directory")?;
                 parsed.node_modules = Some(PathBuf::from(dir));
@@ -122,5 +142,10 @@ mod tests {
         assert!(parse(&["--bogus"]).is_err());
         let args = parse(&["--redis", "redis://127.0.0.1:6379"]).unwrap();
         assert_eq!(args.redis.as_deref(), Some("redis://127.0.0.1:6379"));
+        assert_eq!(args.backplane, hub_redis::Mode::PubSub);
+        let args = parse(&["--redis", "redis://r", "--backplane", "streams"]).unwrap();
+        assert!(matches!(args.backplane, hub_redis::Mode::Streams(_)));
+        assert!(parse(&["--backplane", "kafka"]).is_err());
+        assert!(parse(&["--backplane"]).is_err());
     }
 }

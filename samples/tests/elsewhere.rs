@@ -53,6 +53,11 @@ const SAMPLES: [(&str, &str, Serves); 6] = [
     ),
 ];
 
+/// One test at a time: while one copies a binary (a file open for writing),
+/// a process the other forks inherits that descriptor until it execs, and
+/// executing the copy then fails with ETXTBSY ("Text file busy").
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A directory of its own outside the repository, removed when dropped.
 struct Elsewhere(PathBuf);
 
@@ -137,6 +142,9 @@ fn get(addr: SocketAddr, path: &str) -> (u16, String) {
 
 #[test]
 fn every_sample_serves_its_page_and_client_from_outside_the_repository() {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let node_modules = samples::repo_root().join("node_modules");
     assert!(
         node_modules.join("@microsoft/signalr").is_dir(),
@@ -170,6 +178,9 @@ fn every_sample_serves_its_page_and_client_from_outside_the_repository() {
 
 #[test]
 fn a_sample_without_the_browser_client_refuses_to_start_saying_how_to_fix_it() {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     for (name, binary, page) in SAMPLES {
         if let Serves::Hub(_) = page {
             continue;

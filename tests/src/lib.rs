@@ -2,6 +2,7 @@
 //! Node.js script with the official SignalR client against it.
 
 pub mod browser;
+pub mod chaos;
 pub mod http;
 pub mod node;
 pub mod processes;
@@ -9,6 +10,7 @@ pub mod proxy;
 pub mod python;
 pub mod raw_http;
 pub mod raw_ws;
+pub mod topologies;
 
 pub use node::{node_test, node_test_file, node_test_interactive};
 pub use proxy::CutProxy;

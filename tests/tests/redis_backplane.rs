@@ -32,7 +32,9 @@ async fn joined(
 }
 
 /// Publishes `message` to everyone until `received` gets it (the
-/// subscription may still be starting); every copy received is `message`.
+/// subscription may still be starting, and right after an outage a publish
+/// fails fast until the next reconnection attempt); every copy received is
+/// `message`.
 async fn until_subscribed(
     publisher: &RedisBackplane,
     received: &mut mpsc::UnboundedReceiver<Bytes>,
@@ -40,10 +42,14 @@ async fn until_subscribed(
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         assert!(Instant::now() < deadline, "never subscribed");
-        publisher
+        if publisher
             .publish(None, Bytes::from_static(b"hello"))
             .await
-            .expect("published");
+            .is_err()
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        }
         if let Ok(Some(bytes)) = timeout(Duration::from_millis(200), received.recv()).await {
             assert_eq!(bytes, "hello");
             while let Ok(bytes) = received.try_recv() {
