@@ -35,10 +35,9 @@ impl TokenSource {
         match self {
             TokenSource::None => Ok(None),
             TokenSource::Fixed(token) => Ok(Some(token.clone())),
-            TokenSource::Factory(factory) => factory()
-                .await
-                .map(Some)
-                .map_err(|error| Error::Negotiate(format!("the access token factory failed: {error}"))),
+            TokenSource::Factory(factory) => factory().await.map(Some).map_err(|error| {
+                Error::Negotiate(format!("the access token factory failed: {error}"))
+            }),
         }
     }
 }
@@ -119,7 +118,9 @@ pub(crate) async fn negotiate(
             }
         }
     }
-    Err(Error::Negotiate("Negotiate redirection limit exceeded.".into()))
+    Err(Error::Negotiate(
+        "Negotiate redirection limit exceeded.".into(),
+    ))
 }
 
 /// Whether the document has a `ProtocolVersion` (legacy ASP.NET SignalR).

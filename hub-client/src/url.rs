@@ -29,9 +29,7 @@ impl HubUrl {
         match scheme.to_ascii_lowercase().as_str() {
             "http" | "ws" => {}
             "https" | "wss" => {
-                return Err(invalid(
-                    "TLS is not supported by this client (use http://)",
-                ));
+                return Err(invalid("TLS is not supported by this client (use http://)"));
             }
             _ => return Err(invalid("the scheme must be http")),
         }
@@ -128,9 +126,12 @@ impl HubUrl {
 }
 
 fn has_parameter(query: &str, name: &str) -> bool {
-    query
-        .split('&')
-        .any(|pair| pair.split('=').next().unwrap_or_default().eq_ignore_ascii_case(name))
+    query.split('&').any(|pair| {
+        pair.split('=')
+            .next()
+            .unwrap_or_default()
+            .eq_ignore_ascii_case(name)
+    })
 }
 
 /// Percent-encodes a query value (an access token).
@@ -157,14 +158,26 @@ mod tests {
         );
         let slash = HubUrl::parse("http://h/hub/?negotiateVersion=1").unwrap();
         assert_eq!(slash.port, 80);
-        assert_eq!(slash.negotiate(false).path_and_query(), "/hub/negotiate?negotiateVersion=1");
+        assert_eq!(
+            slash.negotiate(false).path_and_query(),
+            "/hub/negotiate?negotiateVersion=1"
+        );
         let v6 = HubUrl::parse("http://[::1]:8080").unwrap();
-        assert_eq!((v6.connect_host(), v6.port, v6.path.as_str()), ("::1", 8080, "/"));
+        assert_eq!(
+            (v6.connect_host(), v6.port, v6.path.as_str()),
+            ("::1", 8080, "/")
+        );
     }
 
     #[test]
     fn refuses_what_it_cannot_reach() {
-        for url in ["127.0.0.1:5000/hub", "https://h/hub", "ftp://h/", "http://:80/", "http://h:x/"] {
+        for url in [
+            "127.0.0.1:5000/hub",
+            "https://h/hub",
+            "ftp://h/",
+            "http://:80/",
+            "http://h:x/",
+        ] {
             assert!(
                 matches!(HubUrl::parse(url), Err(Error::InvalidUrl { .. })),
                 "{url}"

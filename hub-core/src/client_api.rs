@@ -132,7 +132,9 @@ impl<C, A, R, U> Call<C, A, R, U> {
 
 impl<C, A, R, U> std::fmt::Debug for Call<C, A, R, U> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Call").field("target", &self.target).finish()
+        f.debug_struct("Call")
+            .field("target", &self.target)
+            .finish()
     }
 }
 
@@ -413,16 +415,16 @@ where
     Fut: Future<Output = Out> + Send + 'static,
     Out: IntoCallbackOutcome + 'static,
 {
-    Arc::new(move |arguments: CallbackArguments| {
-        match Args::from_arguments(&arguments) {
+    Arc::new(
+        move |arguments: CallbackArguments| match Args::from_arguments(&arguments) {
             Ok(args) => {
                 let future = function(args);
                 Box::pin(async move { future.await.into_outcome() })
                     as Pin<Box<dyn Future<Output = CallbackOutcome> + Send>>
             }
             Err(error) => Box::pin(std::future::ready(Err(error))),
-        }
-    })
+        },
+    )
 }
 
 /// What a callback may return: `()` (no result), [`Answer`] (a client
@@ -491,7 +493,8 @@ mod tests {
             Protocol::Json,
             vec![Protocol::Json.encode_value(&"q").unwrap()],
         );
-        let answer = callback(|(question,): (String,)| async move { Answer(format!("{question}!")) });
+        let answer =
+            callback(|(question,): (String,)| async move { Answer(format!("{question}!")) });
         let encoder = answer(arguments.clone()).await.unwrap().unwrap();
         let completion = encoder(Protocol::Json, "s1").unwrap();
         assert_eq!(

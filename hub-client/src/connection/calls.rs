@@ -50,10 +50,13 @@ fn prepare<A: Serialize>(
     let commands = shared.commands()?;
     let stream_ids: Vec<String> = uploads.iter().map(|_| shared.next_id()).collect();
     let ids: Vec<&str> = stream_ids.iter().map(String::as_str).collect();
-    let bytes = shared
-        .options
-        .protocol
-        .encode_call(kind, invocation_id, target, arguments, &ids)?;
+    let protocol = shared.options.protocol;
+    // `()` (no arguments) is an empty sequence, not `null`.
+    let bytes = if std::any::type_name::<A>() == "()" {
+        protocol.encode_call(kind, invocation_id, target, &[(); 0], &ids)?
+    } else {
+        protocol.encode_call(kind, invocation_id, target, arguments, &ids)?
+    };
     Ok(Prepared {
         commands,
         command: Command::Send {
@@ -171,7 +174,14 @@ pub(crate) fn send<A: Serialize>(
     arguments: A,
     uploads: Vec<Upload>,
 ) -> impl Future<Output = Result<(), Error>> + Send + 'static {
-    let prepared = prepare(&shared, CallKind::Invocation, None, target, &arguments, uploads);
+    let prepared = prepare(
+        &shared,
+        CallKind::Invocation,
+        None,
+        target,
+        &arguments,
+        uploads,
+    );
     async move { submit(&shared, prepared?, None).await }
 }
 
@@ -283,7 +293,11 @@ impl<T> HubStream<T> {
             return;
         };
         let cancel = Command::Send {
-            bytes: self.shared.options.protocol.encode_cancel_invocation(&self.id),
+            bytes: self
+                .shared
+                .options
+                .protocol
+                .encode_cancel_invocation(&self.id),
             invocation: None,
         };
         if let Err(mpsc::error::TrySendError::Full(cancel)) = commands.try_send(cancel)

@@ -235,7 +235,12 @@ impl Driver {
                     arguments: CallbackArguments::new(protocol, arguments),
                 };
                 let timeout = self.shared.options.server_timeout;
-                if self.callbacks.send_timeout(invocation, timeout).await.is_err() {
+                if self
+                    .callbacks
+                    .send_timeout(invocation, timeout)
+                    .await
+                    .is_err()
+                {
                     return Some(End::Closed(Some(Error::BufferFull(
                         "the callback queue (callback_queue_capacity)",
                     ))));
@@ -352,7 +357,9 @@ impl Driver {
                     None => return Err(None),
                 },
             };
-            delay = (delay * 2).max(Duration::from_millis(250)).min(Duration::from_secs(2));
+            delay = (delay * 2)
+                .max(Duration::from_millis(250))
+                .min(Duration::from_secs(2));
             let Ok(transport) = opened else { continue };
             self.link.transport = transport;
             self.link.reader =
@@ -425,6 +432,8 @@ impl Driver {
                     self.last_sent = Instant::now();
                     self.last_received = Instant::now();
                     *shared.connection_id.lock().expect("id lock") = id.clone();
+                    *shared.transport.lock().expect("transport lock") =
+                        Some(self.link.transport.kind());
                     shared.set_state(ConnectionState::Connected);
                     shared.emit(|events| &events.reconnected, id);
                     return Ok(());
@@ -446,6 +455,7 @@ impl Driver {
         self.commands.close();
         *shared.commands.lock().expect("commands lock") = None;
         *shared.connection_id.lock().expect("id lock") = None;
+        *shared.transport.lock().expect("transport lock") = None;
         let reason = match &error {
             Some(error) => Error::ConnectionLost(error.to_string()),
             None => Error::Stopped,

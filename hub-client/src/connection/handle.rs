@@ -73,6 +73,7 @@ impl HubConnection {
         let (callbacks_sender, invocations) = mpsc::channel(shared.options.callback_queue_capacity);
         *shared.commands.lock().expect("commands lock") = Some(commands_sender.clone());
         *shared.connection_id.lock().expect("id lock") = link.connection_id.clone();
+        *shared.transport.lock().expect("transport lock") = Some(link.transport.kind());
         tokio::spawn(callbacks::run(shared.clone(), invocations, commands_sender));
         let stateful = link
             .stateful
@@ -130,6 +131,11 @@ impl HubConnection {
         self.shared.connection_id.lock().expect("id lock").clone()
     }
 
+    /// The transport in use (none unless connected).
+    pub fn transport(&self) -> Option<crate::TransportKind> {
+        *self.shared.transport.lock().expect("transport lock")
+    }
+
     /// Invokes a hub method and decodes its result: `arguments` is a tuple
     /// (`("ann", "hi")`, `()` for none). A hub error is [`Error::Hub`].
     ///
@@ -170,7 +176,12 @@ impl HubConnection {
         method: &str,
         arguments: impl Serialize,
     ) -> HubStream<T> {
-        HubStream::new(self.shared.clone(), method.to_owned(), arguments, Vec::new())
+        HubStream::new(
+            self.shared.clone(),
+            method.to_owned(),
+            arguments,
+            Vec::new(),
+        )
     }
 
     /// [`stream`](Self::stream) with client-to-server streams.

@@ -72,6 +72,8 @@ pub(crate) struct Shared {
     pub(crate) commands: Mutex<Option<mpsc::Sender<Command>>>,
     pub(crate) state: watch::Sender<ConnectionState>,
     pub(crate) connection_id: Mutex<Option<String>>,
+    /// The transport in use, while connected.
+    pub(crate) transport: Mutex<Option<crate::options::TransportKind>>,
     pub(crate) events: Mutex<Events>,
     /// Serializes `start` and `stop`; holds the running driver's task.
     pub(crate) lifecycle: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -88,6 +90,7 @@ impl Shared {
             commands: Mutex::default(),
             state: watch::Sender::new(ConnectionState::Disconnected),
             connection_id: Mutex::default(),
+            transport: Mutex::default(),
             events: Mutex::default(),
             lifecycle: tokio::sync::Mutex::default(),
         }
@@ -112,7 +115,10 @@ impl Shared {
 
     /// Registers a pending call.
     pub(crate) fn insert(&self, id: String, pending: Pending) {
-        self.pending.lock().expect("pending lock").insert(id, pending);
+        self.pending
+            .lock()
+            .expect("pending lock")
+            .insert(id, pending);
     }
 
     /// Removes a pending call.

@@ -55,7 +55,10 @@ pub(crate) async fn connect(
         .filter_map(|offered| {
             let kind = TransportKind::from_name(&offered.transport)?;
             let usable = options.transports.contains(kind)
-                && offered.transfer_formats.iter().any(|offered| offered == format);
+                && offered
+                    .transfer_formats
+                    .iter()
+                    .any(|offered| offered == format);
             usable.then_some(kind)
         })
         .collect();
@@ -142,7 +145,9 @@ async fn finish(
     }
     reader.set_framing(protocol.framing());
     if !transport.kind().inherent_keep_alive() {
-        transport.send(protocol.encode_ping(), frame(options)).await?;
+        transport
+            .send(protocol.encode_ping(), frame(options))
+            .await?;
     }
     Ok(Link {
         transport,

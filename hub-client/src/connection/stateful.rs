@@ -88,7 +88,13 @@ impl Stateful {
     pub(crate) fn reconnected(&mut self) -> (u64, Vec<Bytes>) {
         self.awaiting_sequence = true;
         let first = self.unacked.front().map_or(self.next_sent, |(id, _)| *id);
-        (first, self.unacked.iter().map(|(_, message)| message.clone()).collect())
+        (
+            first,
+            self.unacked
+                .iter()
+                .map(|(_, message)| message.clone())
+                .collect(),
+        )
     }
 
     /// The server's Sequence: the id of the next message it sends. An error

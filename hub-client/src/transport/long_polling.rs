@@ -7,8 +7,8 @@ use bytes::Bytes;
 use http::Method;
 use tokio::sync::mpsc;
 
-use super::post::Poster;
 use super::common::{AbortOnDrop, CLOSE_TIMEOUT, Endpoint, Received};
+use super::post::Poster;
 use crate::error::Error;
 use crate::http::{Lane, common_headers, read_body};
 use crate::options::ConnectionOptions;
@@ -64,8 +64,13 @@ impl LongPolling {
                 hint: "",
             });
         }
-        let first = read_body(response, options.max_message_size, options.http_timeout, "poll")
-            .await?;
+        let first = read_body(
+            response,
+            options.max_message_size,
+            options.http_timeout,
+            "poll",
+        )
+        .await?;
         let (sender, events) = mpsc::channel(EVENTS);
         if !first.is_empty() {
             let _ = sender.try_send(Received::Data(first));
@@ -141,7 +146,14 @@ async fn poll(
 ) {
     let end = loop {
         let response = match lane
-            .request(Method::GET, &poll_url(&url), &headers, Bytes::new(), timeout, "poll")
+            .request(
+                Method::GET,
+                &poll_url(&url),
+                &headers,
+                Bytes::new(),
+                timeout,
+                "poll",
+            )
             .await
         {
             Ok(response) => response,

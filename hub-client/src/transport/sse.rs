@@ -7,8 +7,8 @@ use http::{HeaderValue, Method, header};
 use http_body_util::BodyExt;
 use tokio::sync::mpsc;
 
-use super::post::Poster;
 use super::common::{AbortOnDrop, CLOSE_TIMEOUT, Endpoint, Received};
+use super::post::Poster;
 use crate::error::Error;
 use crate::http::{Lane, common_headers};
 use crate::options::ConnectionOptions;
@@ -36,7 +36,10 @@ impl ServerSentEvents {
             stream_url.push_query("access_token", &encode_query_value(token));
         }
         let mut headers = common_headers(&options.headers, None);
-        headers.push((header::ACCEPT, HeaderValue::from_static("text/event-stream")));
+        headers.push((
+            header::ACCEPT,
+            HeaderValue::from_static("text/event-stream"),
+        ));
         let response = Lane::default()
             .request(
                 Method::GET,
@@ -64,7 +67,9 @@ impl ServerSentEvents {
             let end = loop {
                 match body.frame().await {
                     Some(Ok(frame)) => {
-                        let Ok(data) = frame.into_data() else { continue };
+                        let Ok(data) = frame.into_data() else {
+                            continue;
+                        };
                         match parser.push(&data) {
                             Ok(payloads) => {
                                 for payload in payloads {
@@ -231,7 +236,10 @@ mod tests {
             events.extend(parser.push(&stream[split..]).unwrap());
             assert_eq!(
                 events,
-                [Bytes::from_static(b"{\"type\":6}\x1e"), Bytes::from_static(b"a\nb\nc")],
+                [
+                    Bytes::from_static(b"{\"type\":6}\x1e"),
+                    Bytes::from_static(b"a\nb\nc")
+                ],
                 "split at {split}"
             );
         }

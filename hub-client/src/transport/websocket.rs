@@ -76,21 +76,19 @@ impl WebSocket {
                 Some(Ok(Message::Binary(bytes))) => Received::Data(bytes),
                 Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
                 Some(Ok(Message::Close(frame))) => match frame {
-                    Some(frame) if frame.code != CloseCode::Normal => Received::Closed(Some(
-                        Error::ConnectionLost(format!(
+                    Some(frame) if frame.code != CloseCode::Normal => {
+                        Received::Closed(Some(Error::ConnectionLost(format!(
                             "WebSocket closed with status code: {} ({})",
                             u16::from(frame.code),
                             frame.reason
-                        )),
-                    )),
+                        ))))
+                    }
                     _ => Received::Closed(None),
                 },
                 Some(Err(error)) => Received::Closed(Some(Error::ConnectionLost(format!(
                     "WebSocket failed: {error}"
                 )))),
-                None => Received::Closed(Some(Error::ConnectionLost(
-                    "the WebSocket ended".into(),
-                ))),
+                None => Received::Closed(Some(Error::ConnectionLost("the WebSocket ended".into()))),
             };
         }
     }
