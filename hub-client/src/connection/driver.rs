@@ -35,8 +35,10 @@ enum End {
     Stopped(Option<oneshot::Sender<()>>),
     /// The server closed it for good (a Close without `allowReconnect`).
     Closed(Option<Error>),
-    /// It was lost: reconnect if configured.
-    Lost(Error),
+    /// It was lost: reconnect if configured. `reopen`: whether a stateful
+    /// connection may reopen its socket (not after the server's Close, nor
+    /// after bytes it could not read).
+    Lost(Error, bool),
 }
 
 /// A started connection's task.
@@ -71,10 +73,11 @@ impl Driver {
                     self.finish(error);
                     return;
                 }
-                End::Lost(error) => error,
+                End::Lost(error, reopen) => (error, reopen),
             };
+            let (error, reopen) = error;
             tracing::debug!(%error, "connection lost");
-            if self.stateful.is_some() {
+            if reopen && self.stateful.is_some() {
                 match self.reopen().await {
                     Ok(()) => continue,
                     Err(Some(done)) => return self.stopped(done),
@@ -122,7 +125,7 @@ impl Driver {
                     Received::Data(data) => {
                         self.last_received = Instant::now();
                         if let Err(error) = self.link.reader.push(data) {
-                            return End::Lost(error.into());
+                            return End::Lost(error.into(), false);
                         }
                         if let Some(end) = self.drain_records().await {
                             return end;
@@ -131,7 +134,7 @@ impl Driver {
                     Received::Closed(error) => {
                         return End::Lost(error.unwrap_or_else(|| {
                             Error::ConnectionLost("the server closed the transport".into())
-                        }));
+                        }), true);
                     }
                 },
                 command = self.commands.recv(), if !full => match command {
@@ -142,7 +145,7 @@ impl Driver {
                             {
                                 self.shared.fail(&id, error.clone());
                             }
-                            return End::Lost(error);
+                            return End::Lost(error, true);
                         }
                     }
                     Some(Command::Stop { done }) => {
@@ -155,17 +158,17 @@ impl Driver {
                 _ = sleep_until(self.last_sent + keep_alive_interval), if keep_alive => {
                     let ping = self.shared.options.protocol.encode_ping();
                     if let Err(error) = self.write(ping, false).await {
-                        return End::Lost(error);
+                        return End::Lost(error, true);
                     }
                 }
                 _ = sleep_until(self.last_received + server_timeout), if keep_alive => {
-                    return End::Lost(Error::ServerTimeout);
+                    return End::Lost(Error::ServerTimeout, true);
                 }
                 _ = acks.tick(), if self.stateful.is_some() => {
                     if let Some(id) = self.stateful.as_mut().and_then(Stateful::ack_due) {
                         let ack = self.shared.options.protocol.encode_ack(id);
                         if let Err(error) = self.write(ack, false).await {
-                            return End::Lost(error);
+                            return End::Lost(error, true);
                         }
                     }
                 }
@@ -189,7 +192,7 @@ impl Driver {
             let record = match self.link.reader.next_record() {
                 Ok(Some(record)) => record,
                 Ok(None) => return None,
-                Err(error) => return Some(End::Lost(error.into())),
+                Err(error) => return Some(End::Lost(error.into(), false)),
             };
             if let Some(end) = self.handle(record).await {
                 return Some(end);
@@ -206,7 +209,7 @@ impl Driver {
                 tracing::debug!(kind, "ignored a message of an unknown type");
                 return None;
             }
-            Err(error) => return Some(End::Lost(error.into())),
+            Err(error) => return Some(End::Lost(error.into(), false)),
         };
         let trackable = matches!(
             message,
@@ -271,7 +274,7 @@ impl Driver {
                         );
                         let cancel = protocol.encode_cancel_invocation(&id);
                         if let Err(error) = self.write(cancel, true).await {
-                            return Some(End::Lost(error));
+                            return Some(End::Lost(error, true));
                         }
                     }
                     Some(false) => self.shared.fail(
@@ -303,9 +306,12 @@ impl Driver {
             HubMessage::Close(close) => {
                 let error = close.error.map(Error::ServerClosed);
                 return Some(if close.allow_reconnect {
-                    End::Lost(error.unwrap_or_else(|| {
-                        Error::ConnectionLost("the server closed the connection".into())
-                    }))
+                    End::Lost(
+                        error.unwrap_or_else(|| {
+                            Error::ConnectionLost("the server closed the connection".into())
+                        }),
+                        false,
+                    )
                 } else {
                     End::Closed(error)
                 });
