@@ -23,7 +23,7 @@ pub(crate) struct ServerInvocation {
 /// Runs until the driver drops its sender.
 pub(crate) async fn run(
     shared: Arc<Shared>,
-    mut invocations: mpsc::Receiver<ServerInvocation>,
+    mut invocations: mpsc::Receiver<Box<ServerInvocation>>,
     commands: mpsc::Sender<Command>,
 ) {
     let protocol = shared.options.protocol;

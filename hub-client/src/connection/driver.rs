@@ -11,7 +11,7 @@ use bytes::Bytes;
 use hub_core::client_api::CallbackArguments;
 use hub_protocol::{CompletionOutcome, HubMessage, MessageReader};
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::{Instant, sleep_until};
+use tokio::time::Instant;
 
 use super::callbacks::ServerInvocation;
 use super::shared::{Command, ConnectionState, Pending, Shared};
@@ -25,6 +25,9 @@ use crate::transport::Received;
 /// How long a stateful connection tries to reopen its socket (the server
 /// keeps the connection this long: ASP.NET's `DisconnectTimeout`).
 const REOPEN_WINDOW: Duration = Duration::from_secs(15);
+
+/// At most this many queued messages are written before one flush.
+const BATCH: usize = 64;
 
 /// How often a stateful connection acknowledges what it received.
 const ACK_INTERVAL: Duration = Duration::from_secs(1);
@@ -46,7 +49,8 @@ pub(crate) struct Driver {
     pub(crate) shared: Arc<Shared>,
     pub(crate) link: Link,
     pub(crate) commands: mpsc::Receiver<Command>,
-    pub(crate) callbacks: mpsc::Sender<ServerInvocation>,
+    /// Boxed: an idle connection's queue then takes 8 bytes a slot.
+    pub(crate) callbacks: mpsc::Sender<Box<ServerInvocation>>,
     pub(crate) tokens: TokenSource,
     pub(crate) stateful: Option<Stateful>,
     pub(crate) last_sent: Instant,
@@ -116,6 +120,12 @@ impl Driver {
         let keep_alive = !self.link.transport.kind().inherent_keep_alive();
         let (keep_alive_interval, server_timeout) =
             (options.keep_alive_interval, options.server_timeout);
+        // One timer checks both deadlines (as ASP.NET's heartbeat does),
+        // rather than a timer armed again for every message.
+        let tick = (keep_alive_interval.min(server_timeout) / 4)
+            .clamp(Duration::from_millis(10), Duration::from_secs(1));
+        let mut heartbeat = tokio::time::interval(tick);
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut acks = tokio::time::interval(ACK_INTERVAL);
         loop {
             let full = self.stateful.as_ref().is_some_and(Stateful::is_full);
@@ -137,32 +147,22 @@ impl Driver {
                         }), true);
                     }
                 },
-                command = self.commands.recv(), if !full => match command {
-                    Some(Command::Send { bytes, invocation }) => {
-                        if let Err(error) = self.write(bytes, true).await {
-                            if self.stateful.is_none()
-                                && let Some(id) = invocation
-                            {
-                                self.shared.fail(&id, error.clone());
-                            }
+                command = self.commands.recv(), if !full => {
+                    if let Some(end) = self.commands_batch(command).await {
+                        return end;
+                    }
+                }
+                _ = heartbeat.tick(), if keep_alive => {
+                    let now = Instant::now();
+                    if now >= self.last_received + server_timeout {
+                        return End::Lost(Error::ServerTimeout, true);
+                    }
+                    if now >= self.last_sent + keep_alive_interval {
+                        let ping = self.shared.options.protocol.encode_ping();
+                        if let Err(error) = self.write(ping, false).await {
                             return End::Lost(error, true);
                         }
                     }
-                    Some(Command::Stop { done }) => {
-                        let close = self.shared.options.protocol.encode_close(None, false);
-                        let _ = self.write(close, false).await;
-                        return End::Stopped(Some(done));
-                    }
-                    None => return End::Stopped(None),
-                },
-                _ = sleep_until(self.last_sent + keep_alive_interval), if keep_alive => {
-                    let ping = self.shared.options.protocol.encode_ping();
-                    if let Err(error) = self.write(ping, false).await {
-                        return End::Lost(error, true);
-                    }
-                }
-                _ = sleep_until(self.last_received + server_timeout), if keep_alive => {
-                    return End::Lost(Error::ServerTimeout, true);
                 }
                 _ = acks.tick(), if self.stateful.is_some() => {
                     if let Some(id) = self.stateful.as_mut().and_then(Stateful::ack_due) {
@@ -176,14 +176,58 @@ impl Driver {
         }
     }
 
-    /// Writes one message; trackable ones are kept for a stateful reconnect.
+    /// Writes `first` and whatever else is queued already (up to a batch),
+    /// then flushes once.
+    async fn commands_batch(&mut self, first: Option<Command>) -> Option<End> {
+        let mut next = first;
+        for _ in 0..BATCH {
+            match next {
+                Some(Command::Send { bytes, invocation }) => {
+                    if let Err(error) = self.feed(bytes, true).await {
+                        if self.stateful.is_none()
+                            && let Some(id) = invocation
+                        {
+                            self.shared.fail(&id, error.clone());
+                        }
+                        return Some(End::Lost(error, true));
+                    }
+                }
+                Some(Command::Stop { done }) => {
+                    let close = self.shared.options.protocol.encode_close(None, false);
+                    let _ = self.write(close, false).await;
+                    return Some(End::Stopped(Some(done)));
+                }
+                None => return Some(End::Stopped(None)),
+            }
+            if self.stateful.as_ref().is_some_and(Stateful::is_full) {
+                break;
+            }
+            match self.commands.try_recv() {
+                Ok(command) => next = Some(command),
+                Err(_) => break,
+            }
+        }
+        if let Err(error) = self.link.transport.flush().await {
+            return Some(End::Lost(error, true));
+        }
+        None
+    }
+
+    /// Writes one message now.
     async fn write(&mut self, bytes: Bytes, trackable: bool) -> Result<(), Error> {
+        self.feed(bytes, trackable).await?;
+        self.link.transport.flush().await
+    }
+
+    /// Queues one message for the next flush; trackable ones are kept for a
+    /// stateful reconnect.
+    async fn feed(&mut self, bytes: Bytes, trackable: bool) -> Result<(), Error> {
         if trackable && let Some(stateful) = &mut self.stateful {
             stateful.sent(bytes.clone());
         }
         self.last_sent = Instant::now();
         let frame = frame(&self.shared.options);
-        self.link.transport.send(bytes, frame).await
+        self.link.transport.feed(bytes, frame).await
     }
 
     /// Handles every complete record read so far.
@@ -232,11 +276,11 @@ impl Driver {
                     .iter()
                     .map(|value| record.slice_ref(value.as_bytes()))
                     .collect();
-                let invocation = ServerInvocation {
+                let invocation = Box::new(ServerInvocation {
                     target: invocation.target.into_owned(),
                     invocation_id: invocation.invocation_id.map(|id| id.into_owned()),
                     arguments: CallbackArguments::new(protocol, arguments),
-                };
+                });
                 let timeout = self.shared.options.server_timeout;
                 if self
                     .callbacks

@@ -73,6 +73,26 @@ impl Transport {
         }
     }
 
+    /// Queues one payload; [`flush`](Self::flush) writes what was queued
+    /// (WebSockets: one write for a batch of frames; the POST transports
+    /// queue for their sender task either way).
+    pub(crate) async fn feed(&mut self, payload: Bytes, frame: Frame) -> Result<(), Error> {
+        match self {
+            Transport::WebSockets(transport) => transport.feed(payload, frame).await,
+            Transport::ServerSentEvents(transport) => transport.send(payload).await,
+            Transport::LongPolling(transport) => transport.send(payload).await,
+            Transport::Gone => Err(Error::NotConnected),
+        }
+    }
+
+    /// Writes what [`feed`](Self::feed) queued.
+    pub(crate) async fn flush(&mut self) -> Result<(), Error> {
+        match self {
+            Transport::WebSockets(transport) => transport.flush().await,
+            _ => Ok(()),
+        }
+    }
+
     /// Closes the transport, after what was queued is sent (bounded in time).
     pub(crate) async fn close(self) {
         match self {

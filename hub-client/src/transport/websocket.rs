@@ -16,6 +16,12 @@ use crate::error::Error;
 use crate::http::common_headers;
 use crate::options::ConnectionOptions;
 
+/// The socket's read buffer, allocated when it opens.
+const READ_BUFFER: usize = 4 * 1024;
+
+/// Frames fed are written once this many bytes wait (or at the next flush).
+const WRITE_BUFFER: usize = 16 * 1024;
+
 /// An open WebSocket.
 #[derive(Debug)]
 pub(crate) struct WebSocket {
@@ -42,7 +48,12 @@ impl WebSocket {
             .headers_mut()
             .entry(http::header::HOST)
             .or_insert_with(|| HeaderValue::from_str(&url.authority()).expect("a valid host"));
+        // Small buffers: a client holds many idle connections more often
+        // than it streams megabytes (tungstenite allocates its read buffer
+        // up front, 128 KiB by default).
         let config = WebSocketConfig::default()
+            .read_buffer_size(READ_BUFFER)
+            .write_buffer_size(WRITE_BUFFER)
             .max_message_size(Some(options.max_message_size))
             .max_frame_size(Some(options.max_message_size));
         let connect = async {
@@ -95,6 +106,21 @@ impl WebSocket {
 
     /// Sends one payload as one frame.
     pub(crate) async fn send(&mut self, payload: Bytes, frame: Frame) -> Result<(), Error> {
+        self.feed(payload, frame).await?;
+        self.flush().await
+    }
+
+    /// Writes everything fed so far to the socket.
+    pub(crate) async fn flush(&mut self) -> Result<(), Error> {
+        self.socket
+            .flush()
+            .await
+            .map_err(|error| Error::ConnectionLost(format!("WebSocket send failed: {error}")))
+    }
+
+    /// Queues one payload as one frame, written at the next flush (or when
+    /// the socket's buffer fills).
+    pub(crate) async fn feed(&mut self, payload: Bytes, frame: Frame) -> Result<(), Error> {
         let message = match frame {
             Frame::Text => Message::Text(
                 Utf8Bytes::try_from(payload)
@@ -103,7 +129,7 @@ impl WebSocket {
             Frame::Binary => Message::Binary(payload),
         };
         self.socket
-            .send(message)
+            .feed(message)
             .await
             .map_err(|error| Error::ConnectionLost(format!("WebSocket send failed: {error}")))
     }
