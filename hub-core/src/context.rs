@@ -10,6 +10,7 @@ use crate::hub_context::HubContext;
 use crate::hub_state::HubState;
 use crate::id::ConnectionId;
 use crate::items::Items;
+use crate::transport::Identity;
 use hub_protocol::Protocol;
 
 /// The context of a hub method call: the calling connection, its user, its
@@ -45,9 +46,16 @@ impl HubCtx {
         self.connection().user_id()
     }
 
-    /// The claims of the caller's user.
-    pub fn claims(&self) -> &[(String, String)] {
-        &self.connection().identity().claims
+    /// The caller's identity as last authenticated: its claims and their
+    /// expiry change when the client refreshes its token
+    /// (`POST {hub}/refresh`), its user id never does.
+    pub fn identity(&self) -> Arc<Identity> {
+        self.connection().identity()
+    }
+
+    /// The claims of the caller's user, as last authenticated.
+    pub fn claims(&self) -> Vec<(String, String)> {
+        self.connection().identity().claims.clone()
     }
 
     /// Values attached to the connection for its lifetime (ASP.NET's `Context.Items`).

@@ -4,6 +4,9 @@
 use std::borrow::Cow;
 use std::fmt;
 
+/// The `error_type` of errors made by [`HubError::new`] and [`HubError::unexpected`].
+const HUB_ERROR: &str = "hub_core::HubError";
+
 /// The result type of hub methods and client callbacks.
 pub type HubResult<T = ()> = Result<T, HubError>;
 
@@ -24,6 +27,8 @@ pub type HubResult<T = ()> = Result<T, HubError>;
 pub struct HubError {
     message: Cow<'static, str>,
     kind: Cow<'static, str>,
+    /// The full name of the error's type (`error.type` of traces).
+    type_name: &'static str,
     visible: bool,
     /// Ended a server-to-client stream after it started (worded "while
     /// streaming results").
@@ -36,6 +41,7 @@ impl HubError {
         Self {
             message: message.into(),
             kind: Cow::Borrowed("HubException"),
+            type_name: HUB_ERROR,
             visible: true,
             mid_stream: false,
         }
@@ -46,14 +52,31 @@ impl HubError {
         Self {
             message: message.into(),
             kind: Cow::Borrowed("Error"),
+            type_name: HUB_ERROR,
             visible: false,
             mid_stream: false,
+        }
+    }
+
+    /// The error of a hub method that panicked: unexpected, of type `panic`.
+    pub(crate) fn panicked(message: String) -> Self {
+        Self {
+            type_name: "panic",
+            ..Self::unexpected(message)
         }
     }
 
     /// The error message.
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// The full name of the error's type: the type converted into this
+    /// error (`core::num::error::ParseIntError`, ...), or `hub_core::HubError`
+    /// for errors made with [`new`](Self::new) or [`unexpected`](Self::unexpected).
+    /// Traces report it as `error.type`, as ASP.NET reports the exception's type.
+    pub fn error_type(&self) -> &'static str {
+        self.type_name
     }
 
     /// Whether the client sees the message even without detailed errors.
@@ -98,6 +121,7 @@ where
         Self {
             message: Cow::Owned(error.to_string()),
             kind: Cow::Owned(short.to_owned()),
+            type_name: full,
             visible: false,
             mid_stream: false,
         }
@@ -119,6 +143,25 @@ impl fmt::Display for HubError {
         f.write_str(&self.message)
     }
 }
+
+/// The error of work stopped by a `CancellationToken` (ASP.NET's
+/// `OperationCanceledException`): what a hub method returns when its caller
+/// cancelled it.
+///
+/// ```
+/// use hub_core::{Cancelled, CancellationToken, HubResult};
+///
+/// async fn slow_answer(token: CancellationToken) -> HubResult<u64> {
+///     let answer = token
+///         .run_until_cancelled(async { 42 })
+///         .await
+///         .ok_or(Cancelled)?;
+///     Ok(answer)
+/// }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("The operation was canceled.")]
+pub struct Cancelled;
 
 /// Why an invocation's arguments could not be bound to the method's parameters.
 #[derive(Debug, thiserror::Error)]
@@ -155,6 +198,16 @@ mod tests {
             error.detail(),
             "ParseIntError: invalid digit found in string"
         );
+    }
+
+    #[test]
+    fn errors_know_their_full_type_name() {
+        let error: HubError = "x".parse::<i32>().unwrap_err().into();
+        assert_eq!(error.error_type(), "core::num::error::ParseIntError");
+        assert_eq!(HubError::new("x").error_type(), "hub_core::HubError");
+        let cancelled: HubError = Cancelled.into();
+        assert_eq!(cancelled.error_type(), "hub_core::error::Cancelled");
+        assert_eq!(cancelled.detail(), "Cancelled: The operation was canceled.");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::hub_state::HubState;
 use crate::method::HubMethods;
 use crate::options::HubOptions;
 use crate::serve::{self, Dispatcher};
-use crate::transport::{ConnectionInfo, Transport};
+use crate::transport::{ConnectionEnd, ConnectionInfo, Identity, IdentityRefused, Transport};
 
 /// Configures a hub before it exists: its options, its filters, its
 /// backplane. Made by the `hub_builder()` method `#[hub]` adds to the trait.
@@ -133,15 +133,35 @@ impl Hub {
     }
 
     /// Runs one connection over `transport` until it ends: handshake, messages,
-    /// cleanup. Transports call this once per connection.
+    /// cleanup; resolves to how it ended. Transports call this once per connection.
     pub fn serve_connection<T: Transport>(
         &self,
         transport: T,
         info: ConnectionInfo,
-    ) -> impl Future<Output = ()> + Send + 'static + use<T> {
+    ) -> impl Future<Output = ConnectionEnd> + Send + 'static + use<T> {
         // Serving needs the cluster: a hub built outside a runtime joins it here.
         let _ = self.state.cluster();
         serve::serve(self.state.clone(), self.dispatcher.clone(), transport, info)
+    }
+}
+
+impl Hub {
+    /// Replaces the identity of the connection `connection_id` (on this
+    /// server) with a re-authenticated one: later invocations see its
+    /// claims ([`HubCtx::identity`](crate::HubCtx::identity)). Refused if it
+    /// names another user, as ASP.NET refuses a refresh that changes the
+    /// user. The transport calls this for `POST {hub}/refresh`.
+    pub fn refresh_identity(
+        &self,
+        connection_id: &str,
+        identity: Identity,
+    ) -> Result<(), IdentityRefused> {
+        let connection = self
+            .state
+            .registry()
+            .get(connection_id)
+            .ok_or(IdentityRefused::NotConnected)?;
+        connection.refresh_identity(identity)
     }
 }
 

@@ -73,6 +73,7 @@ mod serve;
 #[cfg(test)]
 mod test_hub;
 pub mod testing;
+mod trace_context;
 mod transport;
 #[cfg(feature = "typescript")]
 pub mod typescript;
@@ -81,7 +82,7 @@ mod upload;
 pub use clients::{CallerClients, ClientProxy, Clients, Recipient, Recipients, SingleClientProxy};
 pub use cluster::{Backplane, BackplaneError, ClusterStats};
 pub use context::HubCtx;
-pub use error::{ArgumentError, HubError, HubResult};
+pub use error::{ArgumentError, Cancelled, HubError, HubResult};
 pub use filter::{HubFilter, Invocation, Next};
 pub use groups::{Groups, Users};
 pub use hub::{Hub, HubBuilder};
@@ -97,7 +98,12 @@ pub use method::Authorize;
 pub use options::{HubOptions, SlowConsumerPolicy};
 pub use outcome::{InvocationFuture, InvocationResult, MethodValue};
 pub use registry::RegistryStats;
-pub use transport::{ConnectionInfo, Identity, Inbound, Transport, TransportError, TransportEvent};
+pub use tokio_util::sync::CancellationToken;
+pub use trace_context::TraceParent;
+pub use transport::{
+    ConnectionEnd, ConnectionInfo, Identity, IdentityRefused, Inbound, Transport, TransportError,
+    TransportEvent,
+};
 pub use upload::UploadStream;
 
 /// What `#[hub]` and `#[hub_client]` expand to. Not a public API: it may change

@@ -1,6 +1,8 @@
 //! Metrics through the `metrics` facade: install any recorder (Prometheus,
 //! StatsD, ...) in the application and these appear; without one they cost
-//! nothing but a branch.
+//! nothing but a branch. The OpenTelemetry conventions' connection metrics
+//! (`signalr.server.connection.duration`, `signalr.server.active_connections`)
+//! are hub-transport's: see `docs/observability.md`.
 //!
 //! | name | kind | labels | what |
 //! | --- | --- | --- | --- |
@@ -10,7 +12,7 @@
 //! | `signalr_messages_sent_total` | counter | hub, transport, protocol | hub messages written |
 //! | `signalr_invocations_total` | counter | hub | hub method calls started |
 //! | `signalr_invocation_errors_total` | counter | hub | calls that ended with an error |
-//! | `signalr_disconnects_total` | counter | hub, reason | connections ended, by reason |
+//! | `signalr_disconnects_total` | counter | hub, reason | connections ended, by reason (`client_closed`, `transport_timeout`, `slow_consumer`, ...) |
 //! | `signalr_backplane_lost_total` | counter | hub | messages the backplane could not carry |
 
 use metrics::{Counter, Gauge, counter, gauge};

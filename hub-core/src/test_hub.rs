@@ -7,7 +7,10 @@ use std::time::Duration;
 use futures_util::{Stream, stream};
 
 use crate::testing::TestClient;
-use crate::{Hub, HubBuilder, HubCtx, HubError, HubOptions, HubResult, UploadStream};
+use crate::{
+    CancellationToken, Cancelled, Hub, HubBuilder, HubCtx, HubError, HubOptions, HubResult,
+    UploadStream,
+};
 
 #[crate::hub_client(crate = "crate")]
 pub(crate) trait Calls {
@@ -61,6 +64,17 @@ pub(crate) trait Test {
     async fn is_online(&self, ctx: &HubCtx, user: String) -> bool;
     /// The caller's answer to `question` (a client result).
     async fn ask_caller(&self, ctx: &HubCtx, question: String) -> HubResult<i64>;
+    /// Waits `millis` unless cancelled first (then fails with `Cancelled`,
+    /// recording `cancelled <label>`).
+    async fn cancellable(
+        &self,
+        label: String,
+        cancellation: CancellationToken,
+        millis: u64,
+    ) -> HubResult<u64>;
+    /// Waits `millis` whatever happens to its token, then says whether the
+    /// token was cancelled.
+    async fn ignores_cancel(&self, cancellation: CancellationToken, millis: u64) -> bool;
 }
 
 /// The test hub; `events` records its lifecycle hooks.
@@ -281,5 +295,24 @@ impl Test for TestHub {
 
     async fn ask_caller(&self, ctx: &HubCtx, question: String) -> HubResult<i64> {
         ctx.clients().caller().answer(question).await
+    }
+
+    async fn cancellable(
+        &self,
+        label: String,
+        cancellation: CancellationToken,
+        millis: u64,
+    ) -> HubResult<u64> {
+        let wait = tokio::time::sleep(Duration::from_millis(millis));
+        if cancellation.run_until_cancelled(wait).await.is_none() {
+            self.events.push(format!("cancelled {label}"));
+            return Err(Cancelled.into());
+        }
+        Ok(millis)
+    }
+
+    async fn ignores_cancel(&self, cancellation: CancellationToken, millis: u64) -> bool {
+        tokio::time::sleep(Duration::from_millis(millis)).await;
+        cancellation.is_cancelled()
     }
 }

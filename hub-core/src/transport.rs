@@ -6,6 +6,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::time::SystemTime;
 
 use bytes::Bytes;
 use tokio_util::sync::CancellationToken;
@@ -46,9 +47,40 @@ pub enum TransportError {
     /// WebSocket text frame, ...).
     #[error("Invalid payload: {0}")]
     InvalidPayload(String),
+    /// The client stayed away longer than the transport waits for it (a
+    /// Long Polling client that stopped polling, a stateful WebSocket client
+    /// that did not reconnect): the connection ends with status `timeout`.
+    #[error("timed out: {0}")]
+    TimedOut(String),
     /// The transport is already closed.
     #[error("transport closed")]
     Closed,
+}
+
+/// How a connection ended, as the OpenTelemetry SignalR conventions classify
+/// it (`signalr.connection.status`); what
+/// [`Hub::serve_connection`](crate::Hub::serve_connection) resolves to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnectionEnd {
+    /// Any end but the two below (the client closed, the transport broke,
+    /// the server aborted it, ...).
+    NormalClosure,
+    /// The transport timed out waiting for the client
+    /// ([`TransportError::TimedOut`]).
+    Timeout,
+    /// The server shut down.
+    AppShutdown,
+}
+
+impl ConnectionEnd {
+    /// The attribute value: `normal_closure`, `timeout` or `app_shutdown`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionEnd::NormalClosure => "normal_closure",
+            ConnectionEnd::Timeout => "timeout",
+            ConnectionEnd::AppShutdown => "app_shutdown",
+        }
+    }
 }
 
 /// One bidirectional transport of one connection.
@@ -95,13 +127,39 @@ pub trait Transport: Send + 'static {
     fn close(&mut self) -> impl Future<Output = ()> + Send;
 }
 
-/// Who a new connection belongs to, as established by the transport layer.
-#[derive(Debug, Clone, Default)]
+/// Who a connection belongs to, as established by the transport layer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Identity {
     /// The user id (`Clients.User(..)` target), or `None` for anonymous connections.
     pub user_id: Option<String>,
     /// Claims of the authenticated user (name/value pairs).
     pub claims: Vec<(String, String)>,
+    /// When the credentials it was established from expire (a token's
+    /// `exp`), if they do: negotiate then tells the client how long they
+    /// last, and the client may refresh them (`POST {hub}/refresh`).
+    pub expires_at: Option<SystemTime>,
+}
+
+impl Identity {
+    /// An identity of `user_id` (anonymous for `None`) without claims or expiry.
+    pub fn user(user_id: Option<String>) -> Self {
+        Self {
+            user_id,
+            ..Self::default()
+        }
+    }
+}
+
+/// Why [`Hub::refresh_identity`](crate::Hub::refresh_identity) kept a
+/// connection's identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum IdentityRefused {
+    /// The new identity names another user: a connection's user never changes.
+    #[error("the refreshed identity belongs to another user")]
+    UserChanged,
+    /// No connection with that id runs on this server.
+    #[error("no such connection on this server")]
+    NotConnected,
 }
 
 /// What the transport layer knows about a connection it hands to a hub.
@@ -123,4 +181,9 @@ pub struct ConnectionInfo {
     /// client may POST its handshake before its first poll): read first, in
     /// order, as if the transport had received it.
     pub early_data: Vec<Bytes>,
+    /// The span of the HTTP request that started the connection
+    /// (`Span::none()` when there is none): with the `opentelemetry`
+    /// feature, invocations without a remote parent are linked to it, as
+    /// ASP.NET links them to the connection's original request.
+    pub request_span: tracing::Span,
 }

@@ -24,6 +24,10 @@ pub(crate) struct Method {
     pub(crate) wire_name: String,
     /// Whether the first parameter is `&HubCtx`.
     pub(crate) takes_context: bool,
+    /// Where a `CancellationToken` parameter sits among the parameters
+    /// after `&self` and `&HubCtx` (it is bound to the invocation's
+    /// cancellation, not to an argument).
+    pub(crate) cancellation_at: Option<usize>,
     /// The wire arguments, in order.
     pub(crate) params: Vec<Param>,
     /// What the method returns.
@@ -164,9 +168,24 @@ fn method(function: &mut TraitItemFn, role: Role, errors: &mut Errors) -> Option
     }
 
     let mut takes_context = false;
+    let mut cancellation_at = None;
     let mut params = Vec::new();
     for (position, input) in sig.inputs.iter().enumerate() {
         let FnArg::Typed(typed) = input else { continue };
+        if is_cancellation_token(&typed.ty) {
+            match (role, cancellation_at) {
+                (Role::Client, _) => errors.spanned(
+                    &typed.ty,
+                    "client methods do not take a `CancellationToken`; the server cannot cancel a client's handler",
+                ),
+                (Role::Server, Some(_)) => errors.spanned(
+                    &typed.ty,
+                    "a hub method takes at most one `CancellationToken`",
+                ),
+                (Role::Server, None) => cancellation_at = Some(params.len()),
+            }
+            continue;
+        }
         if let Some(generics) = context_type(&typed.ty) {
             match (role, position, generics) {
                 (Role::Client, ..) => errors.spanned(
@@ -220,6 +239,10 @@ fn method(function: &mut TraitItemFn, role: Role, errors: &mut Errors) -> Option
         if context_type(&typed.ty).is_some() {
             continue;
         }
+        if is_cancellation_token(&typed.ty) {
+            *typed.pat = syn::parse_quote!(__cancellation);
+            continue;
+        }
         let ident = params[index].ident.clone();
         *typed.pat = syn::parse_quote!(#ident);
         index += 1;
@@ -236,6 +259,7 @@ fn method(function: &mut TraitItemFn, role: Role, errors: &mut Errors) -> Option
         item,
         wire_name,
         takes_context,
+        cancellation_at,
         params,
         output,
         authorize: options.authorize,
@@ -258,6 +282,12 @@ fn context_type(ty: &Type) -> Option<Option<&syn::PathArguments>> {
         syn::PathArguments::None => None,
         arguments => Some(arguments),
     })
+}
+
+/// `CancellationToken` (by the last segment of its path: `hub_core::CancellationToken`,
+/// `tokio_util::sync::CancellationToken`, ...).
+fn is_cancellation_token(ty: &Type) -> bool {
+    last_segment_is(ty, &["CancellationToken"])
 }
 
 fn classify_output(ty: &Type) -> Output {

@@ -8,12 +8,12 @@ use serde_json::value::RawValue;
 
 use crate::error::{EncodeError, ProtocolError};
 use crate::message::{
-    CallKind, CloseMessage, CompletionMessage, CompletionOutcome, EncodedValue, HubMessage,
-    InvocationMessage, StreamItemMessage,
+    CallKind, CloseMessage, CompletionMessage, CompletionOutcome, EncodedValue, Headers,
+    HubMessage, InvocationMessage, StreamItemMessage,
 };
 use crate::reader::RECORD_SEPARATOR;
 
-/// Every field any message type may carry; unknown fields (`headers`, ...) are ignored.
+/// Every field any message type may carry; unknown fields are ignored.
 #[derive(Deserialize)]
 struct JsonMessage<'a> {
     #[serde(rename = "type")]
@@ -36,6 +36,8 @@ struct JsonMessage<'a> {
     allow_reconnect: Option<bool>,
     #[serde(rename = "sequenceId", default)]
     sequence_id: Option<u64>,
+    #[serde(borrow, default, deserialize_with = "headers")]
+    headers: Option<Headers<'a>>,
 }
 
 /// Keeps an explicit `null` as `Some(null)`, so `"result":null` differs from no result.
@@ -45,6 +47,68 @@ fn required_id(id: Option<Cow<'_, str>>) -> Result<Cow<'_, str>, ProtocolError> 
 
 fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<&'de RawValue>, D::Error> {
     <&RawValue>::deserialize(deserializer).map(Some)
+}
+
+/// Reads the `headers` object: string values only, as ASP.NET requires;
+/// `null` reads as no headers.
+fn headers<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Headers<'de>>, D::Error> {
+    struct HeaderMap;
+
+    impl<'de> serde::de::Visitor<'de> for HeaderMap {
+        type Value = Option<Headers<'de>>;
+
+        fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            formatter.write_str("an object of string headers")
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_map<M: serde::de::MapAccess<'de>>(
+            self,
+            mut map: M,
+        ) -> Result<Self::Value, M::Error> {
+            let mut headers = Vec::with_capacity(map.size_hint().unwrap_or(0).min(8));
+            while let Some(name) = map.next_key::<Cow<'de, str>>()? {
+                let value = map.next_value::<HeaderValue<'de>>()?;
+                headers.push((name, value.0));
+            }
+            Ok(Some(headers))
+        }
+    }
+
+    /// A header's value, refused unless it is a string.
+    struct HeaderValue<'a>(Cow<'a, str>);
+
+    impl<'de> Deserialize<'de> for HeaderValue<'de> {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct Text;
+
+            impl<'de> serde::de::Visitor<'de> for Text {
+                type Value = Cow<'de, str>;
+
+                fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    formatter.write_str("a header value of type String")
+                }
+
+                fn visit_borrowed_str<E: serde::de::Error>(
+                    self,
+                    text: &'de str,
+                ) -> Result<Self::Value, E> {
+                    Ok(Cow::Borrowed(text))
+                }
+
+                fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+                    Ok(Cow::Owned(text.to_owned()))
+                }
+            }
+
+            deserializer.deserialize_str(Text).map(HeaderValue)
+        }
+    }
+
+    deserializer.deserialize_any(HeaderMap)
 }
 
 /// Reads the `arguments` array as encoded values, straight into their vector.
@@ -139,6 +203,7 @@ fn parse_client_invocation(record: &[u8]) -> Option<InvocationMessage<'_>> {
         target: Cow::Borrowed(target),
         arguments,
         stream_ids: Vec::new(),
+        headers: Vec::new(),
     })
 }
 
@@ -210,6 +275,7 @@ fn parse_any(record: &[u8]) -> Result<HubMessage<'_>, ProtocolError> {
                     .arguments
                     .ok_or(ProtocolError::MissingProperty("arguments"))?,
                 stream_ids: message.stream_ids.unwrap_or_default(),
+                headers: message.headers.unwrap_or_default(),
             };
             if kind == 1 {
                 HubMessage::Invocation(invocation)
@@ -493,12 +559,42 @@ mod tests {
     }
 
     #[test]
-    fn ignores_headers_and_unknown_properties() {
-        let record = br#"{"type":1,"headers":{"a":"b"},"extra":[1,{"x":2}],"target":"Echo","arguments":["x"]}"#;
+    fn reads_headers_and_ignores_unknown_properties() {
+        let record = br#"{"type":1,"headers":{"traceparent":"00-ab-cd-01","k\u0065y":"v"},"extra":[1,{"x":2}],"target":"Echo","arguments":["x"]}"#;
         let HubMessage::Invocation(invocation) = parse(record).unwrap() else {
             panic!("not an invocation")
         };
         assert!(invocation.invocation_id.is_none());
+        assert_eq!(invocation.header("traceparent"), Some("00-ab-cd-01"));
+        assert_eq!(invocation.header("key"), Some("v"));
+        assert_eq!(invocation.header("Traceparent"), None);
+        assert_eq!(invocation.headers.len(), 2);
+    }
+
+    #[test]
+    fn null_headers_are_no_headers() {
+        let record = br#"{"type":1,"headers":null,"target":"Echo","arguments":[]}"#;
+        let HubMessage::Invocation(invocation) = parse(record).unwrap() else {
+            panic!("not an invocation")
+        };
+        assert!(invocation.headers.is_empty());
+    }
+
+    #[test]
+    fn refuses_headers_that_are_not_strings() {
+        for record in [
+            &br#"{"type":1,"headers":{"a":1},"target":"Echo","arguments":[]}"#[..],
+            br#"{"type":1,"headers":{"a":{"b":"c"}},"target":"Echo","arguments":[]}"#,
+            br#"{"type":1,"headers":["a"],"target":"Echo","arguments":[]}"#,
+            br#"{"type":1,"headers":"a","target":"Echo","arguments":[]}"#,
+        ] {
+            let error = parse(record).unwrap_err();
+            assert!(
+                matches!(error, ProtocolError::Malformed(_)),
+                "{}: {error:?}",
+                String::from_utf8_lossy(record)
+            );
+        }
     }
 
     #[test]

@@ -38,8 +38,8 @@ mod scratch;
 
 pub use error::{DecodeError, EncodeError, ProtocolError};
 pub use message::{
-    CallKind, CloseMessage, CompletionMessage, CompletionOutcome, EncodedValue, HubMessage,
-    InvocationMessage, StreamItemMessage,
+    CallKind, CloseMessage, CompletionMessage, CompletionOutcome, EncodedValue, Headers,
+    HubMessage, InvocationMessage, StreamItemMessage,
 };
 pub use protocol::{Protocol, TransferFormat};
 pub use reader::{Framing, MessageReader, RECORD_SEPARATOR};

@@ -93,7 +93,23 @@ pub struct InvocationMessage<'a> {
     pub arguments: Vec<EncodedValue<'a>>,
     /// Ids of upload streams, bound to the method's stream parameters in order.
     pub stream_ids: Vec<Cow<'a, str>>,
+    /// The message's `headers` (W3C `traceparent`, `tracestate`, ...), as
+    /// the client sent them; empty when it sent none.
+    pub headers: Headers<'a>,
 }
+
+impl InvocationMessage<'_> {
+    /// The value of the header `name` (matched exactly), if the message has it.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| &**value)
+    }
+}
+
+/// The `headers` of a message: name and value pairs, in the order received.
+pub type Headers<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
 
 /// A StreamItem.
 #[derive(Debug)]

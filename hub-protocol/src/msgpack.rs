@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use crate::error::{EncodeError, ProtocolError};
 use crate::message::{
-    CallKind, CloseMessage, CompletionMessage, CompletionOutcome, EncodedValue, HubMessage,
-    InvocationMessage, StreamItemMessage,
+    CallKind, CloseMessage, CompletionMessage, CompletionOutcome, EncodedValue, Headers,
+    HubMessage, InvocationMessage, StreamItemMessage,
 };
 use crate::reader::varint;
 
@@ -69,7 +69,21 @@ impl<'a> Cursor<'a> {
         Ok(&start[..start.len() - self.rest.len()])
     }
 
-    /// Skips the headers map (nobody defines headers; receivers ignore them).
+    /// Reads the headers map: string keys and values, as ASP.NET requires.
+    fn headers(&mut self) -> Result<Headers<'a>, ProtocolError> {
+        let len = rmp::decode::read_map_len(&mut self.rest)
+            .map_err(|e| malformed(format!("headers: expected a map: {e}")))?;
+        // Each pair takes at least two bytes: no capacity beyond what the message holds.
+        let mut headers = Vec::with_capacity((len as usize).min(self.rest.len() / 2));
+        for _ in 0..len {
+            let name = self.str("header name")?;
+            let value = self.str("header value")?;
+            headers.push((Cow::Borrowed(name), Cow::Borrowed(value)));
+        }
+        Ok(headers)
+    }
+
+    /// Skips the headers map of messages whose headers nobody reads.
     fn skip_headers(&mut self) -> Result<(), ProtocolError> {
         match self.rest.first().map(|&byte| Marker::from_u8(byte)) {
             Some(Marker::FixMap(_) | Marker::Map16 | Marker::Map32) => self.value().map(|_| ()),
@@ -97,7 +111,7 @@ pub(super) fn parse(body: &[u8]) -> Result<HubMessage<'_>, ProtocolError> {
     let message = match kind {
         1 | 4 => {
             need(5)?;
-            cursor.skip_headers()?;
+            let headers = cursor.headers()?;
             let invocation_id = cursor.nullable_str("invocation id")?.map(Cow::Borrowed);
             let target = Cow::Borrowed(cursor.str("target")?);
             let count = cursor.array_len()?;
@@ -117,6 +131,7 @@ pub(super) fn parse(body: &[u8]) -> Result<HubMessage<'_>, ProtocolError> {
                 target,
                 arguments,
                 stream_ids,
+                headers,
             };
             if kind == 1 {
                 HubMessage::Invocation(invocation)
@@ -415,6 +430,28 @@ mod tests {
         };
         assert_eq!(invocation.invocation_id.as_deref(), Some("7"));
         assert_eq!(invocation.stream_ids, ["8"]);
+        assert_eq!(invocation.header("key"), Some("value"));
+    }
+
+    #[test]
+    fn refuses_headers_that_are_not_strings() {
+        let mut body = Vec::new();
+        rmp::encode::write_array_len(&mut body, 5).unwrap();
+        rmp::encode::write_uint(&mut body, 1).unwrap();
+        rmp::encode::write_map_len(&mut body, 1).unwrap();
+        rmp::encode::write_str(&mut body, "key").unwrap();
+        rmp::encode::write_uint(&mut body, 1).unwrap();
+        rmp::encode::write_nil(&mut body).unwrap();
+        rmp::encode::write_str(&mut body, "Sum").unwrap();
+        rmp::encode::write_array_len(&mut body, 0).unwrap();
+        let error = parse(&body).unwrap_err();
+        assert!(error.to_string().contains("header value"), "{error}");
+        // A map claiming more pairs than the message holds.
+        let truncated = [0x95, 0x01, 0xDF, 0xFF, 0xFF, 0xFF, 0xFF];
+        assert!(matches!(
+            parse(&truncated),
+            Err(ProtocolError::Malformed(_))
+        ));
     }
 
     #[test]

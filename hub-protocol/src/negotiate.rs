@@ -12,6 +12,7 @@
 //!         transfer_formats: vec!["Text".into(), "Binary".into()],
 //!     }],
 //!     use_stateful_reconnect: false,
+//!     token_lifetime_seconds: None,
 //! });
 //! let json = response.to_json();
 //! assert_eq!(NegotiateResponse::from_json(&json).unwrap(), response);
@@ -63,6 +64,11 @@ pub struct NegotiatedConnection {
     /// Whether the server granted stateful reconnect.
     #[serde(default)]
     pub use_stateful_reconnect: bool,
+    /// Seconds until the credentials the client negotiated with expire,
+    /// when the server lets clients refresh them (`POST {hub}/refresh`,
+    /// .NET 11); whole seconds, rounded down.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_lifetime_seconds: Option<i64>,
 }
 
 impl NegotiatedConnection {
@@ -118,10 +124,11 @@ mod tests {
                 transfer_formats: vec!["Text".into(), "Binary".into()],
             }],
             use_stateful_reconnect: true,
+            token_lifetime_seconds: Some(1799),
         });
         assert_eq!(
             String::from_utf8(response.to_json()).unwrap(),
-            r#"{"negotiateVersion":1,"connectionId":"c","connectionToken":"t","availableTransports":[{"transport":"LongPolling","transferFormats":["Text","Binary"]}],"useStatefulReconnect":true}"#
+            r#"{"negotiateVersion":1,"connectionId":"c","connectionToken":"t","availableTransports":[{"transport":"LongPolling","transferFormats":["Text","Binary"]}],"useStatefulReconnect":true,"tokenLifetimeSeconds":1799}"#
         );
     }
 

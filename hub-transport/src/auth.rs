@@ -34,7 +34,7 @@ impl Authenticator {
     /// // Test-only: the bearer token is the user id.
     /// let auth = Authenticator::new(|request| {
     ///     let user_id = bearer_token(request);
-    ///     async move { Ok(Identity { user_id, claims: Vec::new() }) }
+    ///     async move { Ok(Identity::user(user_id)) }
     /// });
     /// ```
     pub fn new<F, Fut>(authenticate: F) -> Self

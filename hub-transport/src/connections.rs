@@ -9,13 +9,17 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
-use hub_core::{ClusterLink, ConnectionId, ConnectionInfo, Hub, Identity, Transport};
+use hub_core::{
+    ClusterLink, ConnectionId, ConnectionInfo, Hub, Identity, IdentityRefused, Transport,
+};
 use tokio::sync::{Semaphore, mpsc};
 
+use crate::connection_metrics::ActiveConnection;
 use crate::forward;
 use crate::http_util::{Body, empty, response, text};
 use crate::long_polling::{self, LongPollChannel, LongPollingTransport};
 use crate::options::EndpointOptions;
+use crate::refresh::{self, RefreshRefused};
 use crate::sessions::{BindError, Binding, Bound, Delivery, Sessions};
 use crate::shutdown::ConnectionTasks;
 use crate::sse;
@@ -51,6 +55,8 @@ pub(crate) struct ConnectionStart {
     pub(crate) stateful: bool,
     /// What the client POSTed before the transport started.
     pub(crate) early: Vec<Bytes>,
+    /// The span of the request that starts the connection.
+    pub(crate) request_span: tracing::Span,
 }
 
 impl HubConnections {
@@ -65,12 +71,14 @@ impl HubConnections {
             shutdown: self.tasks.shutdown.clone(),
             stateful_reconnect: start.stateful,
             early_data: start.early,
+            request_span: start.request_span,
         };
         let token = start.token;
+        let active = ActiveConnection::start(transport.name());
         let serve = self.hub.serve_connection(transport, info);
         let connections = self.clone();
         self.tasks.tracker.spawn(async move {
-            serve.await;
+            active.ended(serve.await);
             if let Some(token) = token
                 && let Some(origin) = connections.sessions.end(&token)
                 && let Some(link) = connections.cluster.clone()
@@ -132,6 +140,7 @@ impl HubConnections {
                     remote_addr,
                     stateful,
                     early,
+                    request_span: tracing::Span::current(),
                 };
                 let connections = self.clone();
                 self.tasks.tracker.spawn(async move {
@@ -181,6 +190,7 @@ impl HubConnections {
             remote_addr,
             stateful: false,
             early,
+            request_span: tracing::Span::current(),
         };
         self.start(transport, start);
         response
@@ -232,6 +242,7 @@ impl HubConnections {
                     remote_addr,
                     stateful: false,
                     early,
+                    request_span: tracing::Span::current(),
                 };
                 self.start(transport, start);
                 response(StatusCode::OK, "application/octet-stream", Bytes::new())
@@ -256,6 +267,26 @@ impl HubConnections {
                 Err(_) => BindError::NotFound.response(),
             },
             Err(error) => error.response(),
+        }
+    }
+
+    /// Replaces the credentials of the connection of `token` (`POST {hub}/refresh`).
+    pub(crate) fn refresh(&self, token: &str, identity: Identity) -> Response<Body> {
+        let connection_id = match self
+            .sessions
+            .refreshable(token, identity.user_id.as_deref())
+        {
+            Ok(Some(connection_id)) => connection_id,
+            Ok(None) => return RefreshRefused::UnsupportedVersion.response(),
+            Err(BindError::WrongUser) => return RefreshRefused::UserChanged.response(),
+            Err(_) => return RefreshRefused::NotFound.response(),
+        };
+        let maximum = self.options.maximum_authentication_expiration;
+        let answer = refresh::refreshed(&identity, maximum);
+        match self.hub.refresh_identity(connection_id.as_str(), identity) {
+            // Not connected yet: its transport's request authenticates it.
+            Ok(()) | Err(IdentityRefused::NotConnected) => answer,
+            Err(IdentityRefused::UserChanged) => RefreshRefused::UserChanged.response(),
         }
     }
 

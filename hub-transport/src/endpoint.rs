@@ -21,6 +21,7 @@ use crate::http_util::{Body, query_param, text};
 use crate::negotiate::negotiate;
 use crate::options::EndpointOptions;
 use crate::peer_answers;
+use crate::refresh::RefreshRefused;
 use crate::sessions::{Adopted, BindError, Binding, Sessions};
 use crate::shutdown::ConnectionTasks;
 use crate::websocket;
@@ -40,6 +41,8 @@ pub(crate) struct HubEndpoint {
 pub(crate) enum Route {
     /// `{hub}/negotiate`
     Negotiate,
+    /// `{hub}/refresh` (with `EndpointOptions::enable_authentication_refresh`)
+    Refresh,
     /// `{hub}`
     Connection,
 }
@@ -115,6 +118,9 @@ impl HubEndpoint {
         match rest {
             "" => Some(Route::Connection),
             "/negotiate" => Some(Route::Negotiate),
+            "/refresh" if self.connections.options.enable_authentication_refresh => {
+                Some(Route::Refresh)
+            }
             _ => None,
         }
     }
@@ -148,22 +154,15 @@ impl HubEndpoint {
     ) -> Response<Body> {
         let connections = &self.connections;
         let options = &connections.options;
-        let identity = match &self.authenticator {
-            None => Identity::default(),
-            Some(authenticator) => match authenticator.authenticate(&parts).await {
-                Ok(identity) => identity,
-                Err(rejection) => {
-                    tracing::debug!(%rejection, "request refused");
-                    return text(StatusCode::UNAUTHORIZED, "Unauthorized");
-                }
-            },
-        };
-        if options.require_authenticated_user && identity.user_id.is_none() {
-            return text(StatusCode::UNAUTHORIZED, "Unauthorized");
+        if route == Route::Refresh {
+            return self.refresh(&parts).await;
         }
+        let Some(identity) = self.authenticate(&parts).await else {
+            return text(StatusCode::UNAUTHORIZED, "Unauthorized");
+        };
         if route == Route::Negotiate {
             return match parts.method {
-                Method::POST => negotiate(connections, parts.uri.query(), identity.user_id),
+                Method::POST => negotiate(connections, parts.uri.query(), identity),
                 _ => text(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
             };
         }
@@ -249,6 +248,47 @@ impl HubEndpoint {
                 Location::Here => connections.delete(&token, user_id.as_deref()),
             },
             Kind::WebSocket => unreachable!("handled above"),
+        }
+    }
+
+    /// Who a request comes from; `None` when it is refused (401).
+    async fn authenticate(&self, parts: &Parts) -> Option<Identity> {
+        let identity = match &self.authenticator {
+            None => Identity::default(),
+            Some(authenticator) => match authenticator.authenticate(parts).await {
+                Ok(identity) => identity,
+                Err(rejection) => {
+                    tracing::debug!(%rejection, "request refused");
+                    return None;
+                }
+            },
+        };
+        if self.connections.options.require_authenticated_user && identity.user_id.is_none() {
+            return None;
+        }
+        Some(identity)
+    }
+
+    /// `POST {hub}/refresh?id={token}`: re-authenticates a connection
+    /// (see `refresh` for the answers).
+    async fn refresh(&self, parts: &Parts) -> Response<Body> {
+        if parts.method != Method::POST {
+            return text(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
+        }
+        let Some(token) = query_param(parts.uri.query(), "id") else {
+            return RefreshRefused::MissingToken.response();
+        };
+        let Some(identity) = self.authenticate(parts).await else {
+            return RefreshRefused::InvalidToken.response();
+        };
+        match self.locate(&token, identity.user_id.as_deref()).await {
+            Location::Here => self.connections.refresh(&token, identity),
+            Location::Gone => RefreshRefused::NotFound.response(),
+            Location::Elsewhere(link, node) => {
+                let request = Forwarded::refresh(token, identity);
+                self.forward(&link, node, request, Duration::from_secs(10))
+                    .await
+            }
         }
     }
 

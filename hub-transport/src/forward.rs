@@ -10,7 +10,7 @@
 //!
 //! This module is the asking side; `peer_answers` answers.
 
-use std::time::Duration;
+use std::time::{Duration, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
@@ -48,6 +48,29 @@ pub(crate) enum Forwarded {
     },
     /// A connection taken over from this node ended.
     Ended { token: String },
+    /// New credentials for the connection (`POST {hub}/refresh`).
+    Refresh {
+        token: String,
+        user_id: Option<String>,
+        claims: Vec<(String, String)>,
+        /// Milliseconds since the Unix epoch.
+        expires_at: Option<u64>,
+    },
+}
+
+impl Forwarded {
+    /// A refresh of the connection of `token` with `identity`.
+    pub(crate) fn refresh(token: String, identity: Identity) -> Self {
+        Forwarded::Refresh {
+            token,
+            user_id: identity.user_id,
+            claims: identity.claims,
+            expires_at: identity.expires_at.map(|at| {
+                at.duration_since(UNIX_EPOCH)
+                    .map_or(0, |since| since.as_millis() as u64)
+            }),
+        }
+    }
 }
 
 /// The answer of the node that has the connection.

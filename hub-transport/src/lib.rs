@@ -38,6 +38,7 @@
 
 mod accept_failures;
 mod auth;
+mod connection_metrics;
 mod connections;
 mod cors;
 mod endpoint;
@@ -47,6 +48,8 @@ mod long_polling;
 mod negotiate;
 mod options;
 mod peer_answers;
+mod refresh;
+mod request_span;
 mod server;
 mod service;
 mod sessions;
@@ -56,6 +59,7 @@ mod static_files;
 mod websocket;
 
 pub use auth::{Authenticator, Unauthorized, bearer_token};
+pub use connection_metrics::CONNECTION_DURATION_BUCKETS;
 pub use cors::Cors;
 pub use endpoint::RequestBody;
 pub use http_util::Body;

@@ -225,7 +225,7 @@ impl Transport for LongPollingTransport {
                 idle_since.map(|since| since + self.disconnect_timeout)
             };
             if deadline.is_some_and(|deadline| deadline <= Instant::now()) {
-                return Some(Err(TransportError::Io(
+                return Some(Err(TransportError::TimedOut(
                     "no poll within the disconnect timeout".into(),
                 )));
             }

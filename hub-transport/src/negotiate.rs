@@ -1,6 +1,9 @@
 //! `POST {hub}/negotiate`: creates a connection and lists the transports.
 
+use std::time::SystemTime;
+
 use http::StatusCode;
+use hub_core::Identity;
 use hub_core::protocol::TransferFormat;
 use hub_core::protocol::negotiate::{
     AvailableTransport, NegotiateError, NegotiateResponse, NegotiatedConnection,
@@ -9,6 +12,7 @@ use hub_core::protocol::negotiate::{
 use crate::connections::HubConnections;
 use crate::http_util::{Body, query_param, response};
 use crate::options::Transports;
+use crate::refresh;
 use crate::{long_polling, sse, websocket};
 
 /// The highest negotiate version this server speaks.
@@ -47,11 +51,11 @@ fn offered(enabled: Transports) -> Vec<AvailableTransport> {
     .collect()
 }
 
-/// Answers a negotiate request from `user_id`.
+/// Answers a negotiate request from `identity`.
 pub(crate) fn negotiate(
     connections: &HubConnections,
     query: Option<&str>,
-    user_id: Option<String>,
+    identity: Identity,
 ) -> http::Response<Body> {
     let options = &connections.options;
     let requested = match query_param(query, "negotiateVersion") {
@@ -73,7 +77,18 @@ pub(crate) fn negotiate(
         && query_param(query, "useStatefulReconnect")
             .is_some_and(|value| value.eq_ignore_ascii_case("true"));
     let node = connections.cluster.as_ref().map(|link| link.node_id());
-    let (token, connection_id) = connections.sessions.create(user_id, stateful, node);
+    let token_lifetime_seconds = (options.enable_authentication_refresh && version >= 1)
+        .then(|| {
+            refresh::lifetime_seconds(
+                &identity,
+                options.maximum_authentication_expiration,
+                SystemTime::now(),
+            )
+        })
+        .flatten();
+    let (token, connection_id) = connections
+        .sessions
+        .create(identity.user_id, stateful, node);
     if version == 0 {
         // Version 0 clients use the connection id as the token: the session
         // must then be found by it.
@@ -85,5 +100,6 @@ pub(crate) fn negotiate(
         connection_token: (version >= 1).then_some(token),
         available_transports: offered(options.transports),
         use_stateful_reconnect: stateful,
+        token_lifetime_seconds,
     }))
 }

@@ -58,6 +58,18 @@ pub struct EndpointOptions {
     /// waits `disconnect_timeout` for the client to come back, and no message
     /// is lost or duplicated (false, as in ASP.NET).
     pub allow_stateful_reconnects: bool,
+    /// Let clients refresh a connection's credentials without reconnecting
+    /// (.NET 11's `EnableAuthenticationRefresh`): negotiate reports
+    /// `tokenLifetimeSeconds` when the authenticated credentials expire
+    /// (`Identity::expires_at`), and `POST {hub}/refresh?id={token}`
+    /// re-authenticates the connection, replacing its claims and expiry;
+    /// credentials of another user are refused (403) and the connection
+    /// keeps its own (false, as in ASP.NET).
+    pub enable_authentication_refresh: bool,
+    /// How far ahead of now a refreshed or negotiated expiry may be reported,
+    /// at most; it also gives credentials without an expiry a lifetime
+    /// (ASP.NET's `MaximumAuthenticationExpiration`; `None`).
+    pub maximum_authentication_expiration: Option<Duration>,
 }
 
 impl Default for EndpointOptions {
@@ -73,6 +85,8 @@ impl Default for EndpointOptions {
             allow_stateful_reconnects: false,
             require_authenticated_user: false,
             max_forwarded_requests: 10_000,
+            enable_authentication_refresh: false,
+            maximum_authentication_expiration: None,
         }
     }
 }

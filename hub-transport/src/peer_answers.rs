@@ -2,6 +2,7 @@
 //! (see `forward`, the asking side).
 
 use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::{Response, StatusCode, header};
@@ -58,11 +59,9 @@ async fn answer(connections: &Arc<HubConnections>, request: Forwarded) -> Answer
             if let Some(node) = moved(connections, &token, user_id.as_deref()) {
                 return Answer::Moved { node };
             }
-            let identity = Identity {
-                user_id,
-                claims: Vec::new(),
-            };
-            connections.poll(&token, identity, None).await
+            connections
+                .poll(&token, Identity::user(user_id), None)
+                .await
         }
         Forwarded::Send {
             token,
@@ -73,6 +72,22 @@ async fn answer(connections: &Arc<HubConnections>, request: Forwarded) -> Answer
                 return Answer::Moved { node };
             }
             connections.send(&token, user_id.as_deref(), payload).await
+        }
+        Forwarded::Refresh {
+            token,
+            user_id,
+            claims,
+            expires_at,
+        } => {
+            if let Some(node) = moved(connections, &token, user_id.as_deref()) {
+                return Answer::Moved { node };
+            }
+            let identity = Identity {
+                user_id,
+                claims,
+                expires_at: expires_at.map(|millis| UNIX_EPOCH + Duration::from_millis(millis)),
+            };
+            connections.refresh(&token, identity)
         }
         Forwarded::Delete { token, user_id } => {
             if let Some(node) = moved(connections, &token, user_id.as_deref()) {

@@ -16,6 +16,8 @@ use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
+use tracing::Instrument;
+
 use crate::accept_failures::AcceptFailures;
 use crate::auth::Authenticator;
 use crate::connections::reap_sessions;
@@ -23,6 +25,7 @@ use crate::cors::Cors;
 use crate::endpoint::HubEndpoint;
 use crate::http_util::{Body, text};
 use crate::options::EndpointOptions;
+use crate::request_span;
 use crate::shutdown::ConnectionTasks;
 use crate::static_files::{self, StaticContent, StaticMount};
 
@@ -249,7 +252,15 @@ impl Server {
         self.router.tasks.tracker.spawn(async move {
             let service = service_fn(move |request| {
                 let router = router.clone();
-                async move { Ok::<_, Infallible>(router.handle(request, remote_addr).await) }
+                let span = request_span::start(&request);
+                async move {
+                    let response = router
+                        .handle(request, remote_addr)
+                        .instrument(span.clone())
+                        .await;
+                    request_span::finish(&span, &response);
+                    Ok::<_, Infallible>(response)
+                }
             });
             let connection = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)

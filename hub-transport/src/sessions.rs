@@ -263,6 +263,22 @@ impl Sessions {
         })
     }
 
+    /// The connection of the session `token` of `user_id`, for a refresh of
+    /// its credentials; `None` for a session of negotiate version 0 (its
+    /// token is its connection id), which cannot refresh.
+    pub(crate) fn refreshable(
+        &self,
+        token: &str,
+        user_id: Option<&str>,
+    ) -> Result<Option<ConnectionId>, BindError> {
+        self.with_session(token, user_id, |session| match &session.binding {
+            _ if session.ended.is_some() => Err(BindError::NotFound),
+            Some(Binding::Moved { node }) => Err(BindError::Moved(node.clone())),
+            _ if session.connection_id.as_str() == token => Ok(None),
+            _ => Ok(Some(session.connection_id.clone())),
+        })
+    }
+
     /// The binding of a session (for POSTs, polls and DELETEs).
     pub(crate) fn binding(
         &self,

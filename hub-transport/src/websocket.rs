@@ -236,8 +236,9 @@ impl Transport for WebSocketTransport {
                 tokio::select! {
                     socket = resumed.recv() => return socket.map(|socket| Ok(self.attach(socket))),
                     () = sleep_until(since + self.grace) => {
-                        tracing::debug!("the client did not reconnect in time");
-                        return None;
+                        return Some(Err(TransportError::TimedOut(
+                            "the client did not reconnect within the disconnect timeout".into(),
+                        )));
                     }
                 }
             };

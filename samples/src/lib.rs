@@ -18,6 +18,7 @@ pub mod chat_client;
 pub mod cli;
 pub mod clock;
 pub mod jwt;
+pub mod telemetry;
 pub mod testhub;
 pub mod typescript;
 pub mod weatherhub;

@@ -107,7 +107,7 @@ async fn kill(child: &mut Child, name: &str) {
     );
 }
 
-/// A `testhub` process joined to a Redis backplane.
+/// A `testhub` process (alone, or joined to a Redis backplane).
 #[derive(Debug)]
 pub struct TestHubProcess {
     /// Where it listens.
@@ -123,8 +123,19 @@ impl TestHubProcess {
     /// waits for its `listening on` line. It stops when killed, dropped, or
     /// when this test process ends in any way (its stdin closes).
     pub async fn start(program: &str, redis: &str) -> Self {
+        Self::start_with(program, &["--redis", redis]).await
+    }
+
+    /// Starts the testhub binary `program` alone (no backplane).
+    pub async fn start_alone(program: &str) -> Self {
+        Self::start_with(program, &[]).await
+    }
+
+    /// Starts the testhub binary `program` with `--addr 127.0.0.1:0` and `args`.
+    pub async fn start_with(program: &str, args: &[&str]) -> Self {
         let mut child = Command::new(program)
-            .args(["--addr", "127.0.0.1:0", "--redis", redis])
+            .args(["--addr", "127.0.0.1:0"])
+            .args(args)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

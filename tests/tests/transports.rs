@@ -57,10 +57,7 @@ async fn falls_back_when_the_websocket_upgrade_is_refused() {
                     reason: "no WebSockets here".into(),
                 });
             }
-            Ok(hub_core::Identity {
-                user_id,
-                claims: Vec::new(),
-            })
+            Ok(hub_core::Identity::user(user_id))
         }
     });
     let hub = testhub::hub();

@@ -1,6 +1,7 @@
 //! Why a connection ends, and what the client is told.
 
 use crate::error::HubError;
+use crate::transport::ConnectionEnd;
 use hub_protocol::Protocol;
 use hub_protocol::ProtocolError;
 
@@ -18,6 +19,8 @@ pub(crate) enum CloseReason {
     TransportClosed,
     /// The transport failed.
     TransportFailed(String),
+    /// The transport gave up waiting for the client.
+    TransportTimedOut(String),
     /// The client sent something that is not valid protocol.
     Protocol(ProtocolError),
     /// The transport refused what the client sent (too large, not UTF-8, ...).
@@ -61,6 +64,7 @@ impl CloseReason {
             CloseReason::ClientClosed { .. } => "client_closed",
             CloseReason::TransportClosed => "transport_closed",
             CloseReason::TransportFailed(_) => "transport_failed",
+            CloseReason::TransportTimedOut(_) => "transport_timeout",
             CloseReason::Protocol(_)
             | CloseReason::TransportRefused(_)
             | CloseReason::WrongFrameKind { .. } => "protocol_error",
@@ -78,8 +82,18 @@ impl CloseReason {
             self,
             CloseReason::TransportClosed
                 | CloseReason::TransportFailed(_)
+                | CloseReason::TransportTimedOut(_)
                 | CloseReason::SendTimeout
         )
+    }
+
+    /// The connection's end as the OpenTelemetry conventions classify it.
+    pub(crate) fn end(&self) -> ConnectionEnd {
+        match self {
+            CloseReason::TransportTimedOut(_) => ConnectionEnd::Timeout,
+            CloseReason::ServerShutdown => ConnectionEnd::AppShutdown,
+            _ => ConnectionEnd::NormalClosure,
+        }
     }
 
     /// The error the connection ended with, as `on_disconnected` reports it;
@@ -89,6 +103,7 @@ impl CloseReason {
             CloseReason::ClientClosed { error } => error.clone(),
             CloseReason::TransportClosed => None,
             CloseReason::TransportFailed(error) => Some(format!("Transport failed: {error}")),
+            CloseReason::TransportTimedOut(error) => Some(format!("Transport {error}")),
             CloseReason::Protocol(error) => Some(error.to_string()),
             CloseReason::TransportRefused(error) => Some(error.clone()),
             CloseReason::WrongFrameKind { received, protocol } => Some(format!(
@@ -110,6 +125,7 @@ impl CloseReason {
             CloseReason::ClientClosed { .. }
             | CloseReason::TransportClosed
             | CloseReason::TransportFailed(_)
+            | CloseReason::TransportTimedOut(_)
             | CloseReason::SendTimeout => return None,
             CloseReason::Protocol(_)
             | CloseReason::TransportRefused(_)

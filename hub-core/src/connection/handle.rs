@@ -1,7 +1,7 @@
 //! The handle of one connection: what other tasks may touch.
 
 use std::net::SocketAddr;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -16,7 +16,7 @@ use crate::items::Items;
 use crate::message::SerializedMessage;
 use crate::metrics::ConnectionMetrics;
 use crate::options::HubOptions;
-use crate::transport::Identity;
+use crate::transport::{Identity, IdentityRefused};
 use hub_protocol::{EncodeError, Protocol};
 
 /// One client connection: its identity, its items, its bounded outbox, the
@@ -25,7 +25,11 @@ use hub_protocol::{EncodeError, Protocol};
 /// task drives it.
 pub(crate) struct Connection {
     id: ConnectionId,
-    identity: Identity,
+    /// The user, for the connection's life (a refresh never changes it).
+    user_id: Option<String>,
+    /// The user's claims and their expiry, as last authenticated (a token
+    /// refresh replaces them).
+    identity: RwLock<Arc<Identity>>,
     protocol: Protocol,
     transport: &'static str,
     remote_addr: Option<SocketAddr>,
@@ -56,7 +60,8 @@ impl Connection {
         let metrics = ConnectionMetrics::start(hub, parts.transport, parts.protocol.name());
         Self {
             id: parts.id,
-            identity: parts.identity,
+            user_id: parts.identity.user_id.clone(),
+            identity: RwLock::new(Arc::new(parts.identity)),
             protocol: parts.protocol,
             transport: parts.transport,
             remote_addr: parts.remote_addr,
@@ -78,11 +83,28 @@ impl Connection {
     }
 
     pub(crate) fn user_id(&self) -> Option<&str> {
-        self.identity.user_id.as_deref()
+        self.user_id.as_deref()
     }
 
-    pub(crate) fn identity(&self) -> &Identity {
-        &self.identity
+    /// The identity as last authenticated.
+    pub(crate) fn identity(&self) -> Arc<Identity> {
+        self.identity
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the identity with a re-authenticated one of the same user
+    /// (a token refresh); refused if it names another user.
+    pub(crate) fn refresh_identity(&self, identity: Identity) -> Result<(), IdentityRefused> {
+        if identity.user_id != self.user_id {
+            return Err(IdentityRefused::UserChanged);
+        }
+        *self
+            .identity
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(identity);
+        Ok(())
     }
 
     pub(crate) fn protocol(&self) -> Protocol {
@@ -213,7 +235,7 @@ impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Connection")
             .field("id", &self.id)
-            .field("user_id", &self.identity.user_id)
+            .field("user_id", &self.user_id)
             .field("protocol", &self.protocol)
             .field("transport", &self.transport)
             .finish_non_exhaustive()

@@ -32,8 +32,9 @@ pub struct MethodCall<'a> {
     pub(crate) upload_capacity: usize,
     /// Upload streams the shim created, for the connection to feed.
     pub(crate) uploads: RefCell<Vec<(Box<str>, mpsc::Sender<UploadEvent>)>>,
-    /// Stops a server-to-client stream (the client's CancelInvocation);
-    /// streaming invocations only.
+    /// Cancelled by the client's CancelInvocation for the call, or when the
+    /// connection ends; for streaming invocations and methods that take a
+    /// `CancellationToken`.
     pub(crate) cancellation: Option<CancellationToken>,
     /// Whether filters will see the result: it then stays a typed value
     /// instead of being encoded as the method returns.
@@ -65,6 +66,12 @@ impl MethodCall<'_> {
             self.uploads.borrow_mut().push((id.as_ref().into(), sender));
         }
         UploadStream::new(receiver, self.protocol())
+    }
+
+    /// The token a method's `CancellationToken` parameter is bound to:
+    /// cancelled when the client cancels the call or the connection ends.
+    pub fn cancellation_token(&self) -> CancellationToken {
+        self.cancellation.clone().unwrap_or_default()
     }
 
     /// The context of the call, to move into the method's future.

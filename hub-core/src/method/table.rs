@@ -57,6 +57,9 @@ pub struct MethodSpec {
     pub upload_streams: usize,
     /// Whether the method returns a stream (invoked with StreamInvocation).
     pub streaming: bool,
+    /// Whether the method takes a `CancellationToken`: its calls are then
+    /// cancellable by the client's CancelInvocation.
+    pub cancellable: bool,
     /// Who may invoke it; `None`: everyone connected.
     pub authorize: Option<Authorize>,
 }

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
-use super::invocations::InvocationMeta;
+use super::invocations::{InvocationMeta, RegisteredKind};
+use super::spans::{self, Origin};
 use super::streams::Streams;
 use crate::connection::Connection;
 use crate::context::HubCtx;
@@ -33,6 +34,8 @@ pub(super) struct Caller<'a> {
     pub(super) connection: &'a Arc<Connection>,
     pub(super) options: &'a HubOptions,
     pub(super) streams: &'a mut Streams,
+    /// The request the connection started with (invocation spans link to it).
+    pub(super) origin: &'a Origin,
 }
 
 impl Dispatcher {
@@ -56,7 +59,8 @@ impl Dispatcher {
             upload_ids: Vec::new(),
             uses_slot: !streaming && invocation.stream_ids.is_empty(),
             streaming,
-            owns_stream: false,
+            registered: None,
+            span: tracing::Span::none(),
         };
         let started = self.bind(caller, invocation, streaming, &mut meta);
         (meta, started)
@@ -81,7 +85,7 @@ impl Dispatcher {
         };
         if spec
             .authorize
-            .is_some_and(|authorize| !authorize.permits(caller.connection.identity()))
+            .is_some_and(|authorize| !authorize.permits(&caller.connection.identity()))
         {
             return Err(Rejection::Unauthorized);
         }
@@ -105,7 +109,13 @@ impl Dispatcher {
             stream_ids: &invocation.stream_ids,
             upload_capacity: caller.options.stream_buffer_capacity,
             uploads: RefCell::new(Vec::new()),
-            cancellation: streaming.then(CancellationToken::new),
+            cancellation: if streaming {
+                Some(CancellationToken::new())
+            } else if spec.cancellable {
+                Some(streams.call_cancellation())
+            } else {
+                None
+            },
             typed_result: !self.filters.is_empty(),
         };
         let future = self
@@ -118,17 +128,15 @@ impl Dispatcher {
             streams.add_uploads(uploads);
         }
         if let (Some(cancellation), Some(id)) = (call.cancellation, id) {
-            streams.start_outgoing(id, cancellation);
-            meta.owns_stream = true;
+            if streaming {
+                streams.start_outgoing(id, cancellation);
+                meta.registered = Some(RegisteredKind::Stream);
+            } else if streams.watch_call(id, cancellation) {
+                meta.registered = Some(RegisteredKind::Call);
+            }
         }
         caller.connection.metrics().invocations.increment(1);
-        let span = tracing::debug_span!("invocation", method = spec.name, id = id.unwrap_or(""));
-        let future: InvocationFuture = if span.is_disabled() {
-            future
-        } else {
-            Box::pin(tracing::Instrument::instrument(future, span))
-        };
-        Ok(self.filters.wrap_invocation(
+        let wrapped = self.filters.wrap_invocation(
             Invocation {
                 ctx: caller.ctx.clone(),
                 method: spec.name,
@@ -136,23 +144,45 @@ impl Dispatcher {
                 streaming,
             },
             future,
-        ))
+        );
+        let span = spans::invocation(self.methods.name(), &meta.target, invocation, caller.origin);
+        if span.is_disabled() {
+            return Ok(wrapped);
+        }
+        meta.span = span.clone();
+        Ok(Box::pin(tracing::Instrument::instrument(wrapped, span)))
     }
 
-    /// The hub's `on_connected`, through the filters.
+    /// The hub's `on_connected`, through the filters, in its span.
     pub(super) fn connected(&self, ctx: &HubCtx) -> BoxFuture<'static, HubResult<()>> {
         let hook = self.methods.on_connected(ctx.clone());
-        self.filters.wrap_connected(ctx, hook)
+        let future = self.filters.wrap_connected(ctx, hook);
+        let span = spans::hook(self.methods.name(), "OnConnectedAsync");
+        if span.is_disabled() {
+            return future;
+        }
+        Box::pin(async move {
+            let result = tracing::Instrument::instrument(future, span.clone()).await;
+            if let Err(error) = &result {
+                spans::record_error(&span, error);
+            }
+            result
+        })
     }
 
-    /// The hub's `on_disconnected`, through the filters.
+    /// The hub's `on_disconnected`, through the filters, in its span.
     pub(super) fn disconnected(
         &self,
         ctx: &HubCtx,
         error: Option<HubError>,
     ) -> BoxFuture<'static, ()> {
         let hook = self.methods.on_disconnected(ctx.clone(), error.clone());
-        self.filters.wrap_disconnected(ctx, error, hook)
+        let future = self.filters.wrap_disconnected(ctx, error, hook);
+        let span = spans::hook(self.methods.name(), "OnDisconnectedAsync");
+        if span.is_disabled() {
+            return future;
+        }
+        Box::pin(tracing::Instrument::instrument(future, span))
     }
 }
 
@@ -188,3 +218,6 @@ fn check_shape(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

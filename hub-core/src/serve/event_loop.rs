@@ -23,13 +23,14 @@ use tokio_util::sync::WaitForCancellationFutureOwned;
 use super::dispatch::{Caller, Dispatcher};
 use super::invocations::{Finished, Invocations};
 use super::poll_on_wake::PollOnWake;
+use super::spans::{self, Origin};
 use super::streams::Streams;
 use super::wire::{Step, Wire, transport_failed};
 use crate::connection::{ClientAnswer, CloseReason, Connection};
 use crate::context::HubCtx;
 use crate::error::{HubError, HubResult};
 use crate::hub_state::HubState;
-use crate::reply;
+use crate::reply::{self, Ending};
 use crate::transport::{Transport, TransportError, TransportEvent};
 use hub_protocol::{
     CompletionMessage, CompletionOutcome, HubMessage, MessageReader, TransferFormat,
@@ -56,6 +57,8 @@ pub(super) struct EventLoop<T> {
     closing: PollOnWake<WaitForCancellationFutureOwned>,
     timer: Option<Pin<Box<Sleep>>>,
     last_read: Instant,
+    /// The request the connection started with.
+    origin: Origin,
 }
 
 impl<T: Transport> EventLoop<T> {
@@ -66,6 +69,7 @@ impl<T: Transport> EventLoop<T> {
         connection: Arc<Connection>,
         wire: Wire<T>,
         reader: MessageReader,
+        origin: Origin,
     ) -> Self {
         let options = hub.options();
         let now = Instant::now();
@@ -91,6 +95,7 @@ impl<T: Transport> EventLoop<T> {
             ctx,
             wire,
             reader,
+            origin,
         }
     }
 
@@ -208,8 +213,10 @@ impl<T: Transport> EventLoop<T> {
         if ending.failed() {
             self.connection.metrics().invocation_errors.increment(1);
         }
-        let stream = meta.invocation_id.as_deref().filter(|_| meta.owns_stream);
-        self.streams.finished(stream, &meta.upload_ids);
+        if let Ending::Ran(Err(error)) = &ending {
+            spans::record_error(&meta.span, error);
+        }
+        self.streams.finished(meta.registered(), &meta.upload_ids);
         self.drain_outbox().await?;
         let Some(call) = meta.call() else {
             return Ok(());
@@ -344,6 +351,7 @@ impl<T: Transport> EventLoop<T> {
             connection: &self.connection,
             options: self.hub.options(),
             streams: &mut self.streams,
+            origin: &self.origin,
         };
         match self.dispatcher.start(caller, invocation, streaming) {
             (meta, Ok(future)) => self.invocations.submit(meta, future),

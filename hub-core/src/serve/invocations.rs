@@ -19,6 +19,7 @@ use futures_util::future::CatchUnwind;
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
 
+use super::streams::Registered;
 use crate::error::HubError;
 use crate::outcome::InvocationFuture;
 use crate::reply::{Call, Ending, Rejection};
@@ -39,9 +40,20 @@ pub(super) struct InvocationMeta {
     pub(super) uses_slot: bool,
     /// Whether it is a server-to-client stream.
     pub(super) streaming: bool,
-    /// Whether it registered its id as a running stream (a refused duplicate,
-    /// or a plain call reusing a stream's id, did not and must not remove it).
-    pub(super) owns_stream: bool,
+    /// What it registered under its id: a running stream, or a cancellable
+    /// call (a refused duplicate, or a plain call reusing a stream's id,
+    /// registered nothing and must not remove what another did).
+    pub(super) registered: Option<RegisteredKind>,
+    /// Its span, when tracing records invocations: ended as the meta is
+    /// dropped, after the Completion was written.
+    pub(super) span: tracing::Span,
+}
+
+/// What an invocation registered under its id (see [`Registered`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum RegisteredKind {
+    Stream,
+    Call,
 }
 
 /// An invocation that ran to its end (a panic is its error), or was rejected
@@ -52,6 +64,15 @@ pub(super) struct Finished {
 }
 
 impl InvocationMeta {
+    /// What it registered under its id, to forget as it finishes.
+    pub(super) fn registered(&self) -> Option<Registered<'_>> {
+        let id = self.invocation_id.as_deref()?;
+        Some(match self.registered? {
+            RegisteredKind::Stream => Registered::Stream(id),
+            RegisteredKind::Call => Registered::Call(id),
+        })
+    }
+
     /// What its Completion answers, if the caller asked for one.
     pub(super) fn call(&self) -> Option<Call<'_>> {
         Some(Call {
@@ -66,7 +87,7 @@ impl InvocationMeta {
 fn panicked(target: &str, payload: &(dyn Any + Send)) -> HubError {
     let message = panic_message(payload);
     tracing::error!(target = %target, panic = message, "hub method panicked");
-    HubError::unexpected(message.to_owned())
+    HubError::panicked(message.to_owned())
 }
 
 fn panic_message(payload: &(dyn Any + Send)) -> &str {

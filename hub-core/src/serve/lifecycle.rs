@@ -5,18 +5,20 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use futures_util::FutureExt;
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::dispatch::Dispatcher;
 use super::event_loop::EventLoop;
 use super::handshake;
 use super::replay::Replay;
+use super::spans::Origin;
 use super::wire::Wire;
 use crate::connection::{CloseReason, Connection, ConnectionParts};
 use crate::context::HubCtx;
 use crate::error::HubError;
 use crate::hub_state::HubState;
-use crate::transport::{ConnectionInfo, Transport};
+use crate::transport::{ConnectionEnd, ConnectionInfo, Transport};
 use hub_protocol::{Framing, MessageReader};
 
 /// Runs a connection from handshake to cleanup.
@@ -28,8 +30,8 @@ pub(crate) fn serve<T: Transport>(
     hub: Arc<HubState>,
     dispatcher: Arc<Dispatcher>,
     mut transport: T,
-    info: ConnectionInfo,
-) -> impl Future<Output = ()> + Send + 'static {
+    mut info: ConnectionInfo,
+) -> impl Future<Output = ConnectionEnd> + Send + 'static {
     let span = tracing::debug_span!(
         "connection",
         id = %info.connection_id,
@@ -38,6 +40,12 @@ pub(crate) fn serve<T: Transport>(
         user = info.identity.user_id.as_deref().unwrap_or(""),
     );
     async move {
+        // Only the request's identity is kept: the request's span ends with
+        // the request, not with the connection.
+        let origin = Origin::of(&std::mem::replace(
+            &mut info.request_span,
+            tracing::Span::none(),
+        ));
         let options = hub.options();
         let mut reader = MessageReader::new(
             Framing::RecordSeparator,
@@ -51,7 +59,7 @@ pub(crate) fn serve<T: Transport>(
         if let Err(error) = early {
             tracing::debug!(%error, "what the client sent before connecting is refused");
             transport.close().await;
-            return;
+            return ConnectionEnd::NormalClosure;
         }
         // Each phase's future is boxed: only one of them is alive at a time,
         // and an idle connection should hold only the event loop's.
@@ -63,7 +71,7 @@ pub(crate) fn serve<T: Transport>(
         ))
         .await
         else {
-            return;
+            return end_before_connected(&info.shutdown);
         };
         let protocol = handshake.protocol;
         reader.set_framing(protocol.framing());
@@ -92,7 +100,7 @@ pub(crate) fn serve<T: Transport>(
             connection.end_client_results();
             connection.outbox().close();
             hub.registry().unregister(&connection);
-            return;
+            return end_before_connected(&info.shutdown);
         }
         tracing::debug!("handshake completed");
         let ctx = HubCtx::new(hub.clone(), connection.clone());
@@ -113,6 +121,7 @@ pub(crate) fn serve<T: Transport>(
             connection.clone(),
             wire,
             reader,
+            origin,
         );
         let reason = Box::pin(event_loop.run()).await;
         connection.metrics().ended(reason.label());
@@ -127,8 +136,18 @@ pub(crate) fn serve<T: Transport>(
         connection.outbox().close();
         on_disconnected(&dispatcher, &ctx, error.map(HubError::unexpected)).await;
         hub.registry().unregister(&connection);
+        reason.end()
     }
     .instrument(span)
+}
+
+/// How a connection that never completed its handshake ended.
+fn end_before_connected(shutdown: &CancellationToken) -> ConnectionEnd {
+    if shutdown.is_cancelled() {
+        ConnectionEnd::AppShutdown
+    } else {
+        ConnectionEnd::NormalClosure
+    }
 }
 
 /// Runs the hub's `on_disconnected` (through the filters); a panic in it is logged.

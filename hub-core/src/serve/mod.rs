@@ -7,6 +7,7 @@
 //!     ├ dispatch     Invocation → method: find, authorize, check, bind, filter
 //!     ├ invocations  runs them: parallelism limit, queue, completion order
 //!     ├ streams      streams in flight, both ways
+//!     ├ spans        the tracing spans invocations and hooks run in
 //!     └ wire         the transport: send timeouts, stateful reconnect replay
 //! ```
 //!
@@ -20,6 +21,7 @@ mod invocations;
 mod lifecycle;
 mod poll_on_wake;
 mod replay;
+mod spans;
 mod streams;
 mod wire;
 

@@ -9,10 +9,25 @@ use tokio_util::sync::CancellationToken;
 
 use crate::upload::UploadEvent;
 
+/// What a running invocation registered under its id.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Registered<'a> {
+    /// A server-to-client stream.
+    Stream(&'a str),
+    /// A cancellable call.
+    Call(&'a str),
+}
+
 #[derive(Default)]
 pub(super) struct Streams {
     /// Server-to-client streams, by invocation id.
     outgoing: HashMap<Box<str>, CancellationToken>,
+    /// Running calls of methods that take a `CancellationToken`, by
+    /// invocation id.
+    cancellable: HashMap<Box<str>, CancellationToken>,
+    /// The parent of every cancellable call's token: cancelled as the
+    /// connection ends.
+    ending: CancellationToken,
     /// Upload streams, by stream id.
     uploads: HashMap<Box<str>, mpsc::Sender<UploadEvent>>,
     /// An upload event waiting for room in its stream. While set, the
@@ -38,6 +53,24 @@ impl Streams {
     /// Registers a server-to-client stream; returns its cancellation token.
     pub(super) fn start_outgoing(&mut self, invocation_id: &str, token: CancellationToken) {
         self.outgoing.insert(invocation_id.into(), token);
+    }
+
+    /// A token for a call of a method that takes a `CancellationToken`:
+    /// cancelled as the connection ends, or by [`cancel`](Self::cancel)
+    /// once [`watch_call`](Self::watch_call) registered it.
+    pub(super) fn call_cancellation(&self) -> CancellationToken {
+        self.ending.child_token()
+    }
+
+    /// Lets a CancelInvocation for `invocation_id` cancel a running call.
+    /// False (and nothing registered) while another call with the same id
+    /// runs: the first keeps it.
+    pub(super) fn watch_call(&mut self, invocation_id: &str, token: CancellationToken) -> bool {
+        if self.cancellable.contains_key(invocation_id) {
+            return false;
+        }
+        self.cancellable.insert(invocation_id.into(), token);
+        true
     }
 
     /// Registers upload streams created by a method shim.
@@ -92,9 +125,14 @@ impl Streams {
         }
     }
 
-    /// Stops a server-to-client stream (CancelInvocation); unknown ids are ignored.
+    /// Stops a server-to-client stream or a cancellable call
+    /// (CancelInvocation); false for an unknown id.
     pub(super) fn cancel(&mut self, invocation_id: &str) -> bool {
-        match self.outgoing.get(invocation_id) {
+        match self
+            .outgoing
+            .get(invocation_id)
+            .or_else(|| self.cancellable.get(invocation_id))
+        {
             Some(token) => {
                 token.cancel();
                 true
@@ -104,12 +142,14 @@ impl Streams {
     }
 
     /// The connection is ending: server-to-client streams stop (their methods
-    /// then complete) and upload streams end with an error, as in ASP.NET,
-    /// so that no invocation waits for a client that is gone.
+    /// then complete), cancellable calls are cancelled, and upload streams
+    /// end with an error, as in ASP.NET, so that no invocation waits for a
+    /// client that is gone.
     pub(super) fn end_all(&mut self) {
         for token in self.outgoing.values() {
             token.cancel();
         }
+        self.ending.cancel();
         self.stalled = None;
         for (_, sender) in self.uploads.drain() {
             let _ = sender.try_send(UploadEvent::Failed(
@@ -118,10 +158,17 @@ impl Streams {
         }
     }
 
-    /// Forgets the streams of a finished invocation; its upload streams end.
-    pub(super) fn finished(&mut self, invocation_id: Option<&str>, upload_ids: &[Box<str>]) {
-        if let Some(id) = invocation_id {
-            self.outgoing.remove(id);
+    /// Forgets what a finished invocation registered: its stream or its
+    /// cancellable call (by id), and its upload streams, which end.
+    pub(super) fn finished(&mut self, registered: Option<Registered<'_>>, upload_ids: &[Box<str>]) {
+        match registered {
+            Some(Registered::Stream(id)) => {
+                self.outgoing.remove(id);
+            }
+            Some(Registered::Call(id)) => {
+                self.cancellable.remove(id);
+            }
+            None => {}
         }
         for id in upload_ids {
             self.uploads.remove(id);

@@ -140,6 +140,7 @@ pub(super) fn transport_failed(error: TransportError) -> CloseReason {
         // The client closed the transport (a Long Polling DELETE racing the
         // writes, a WebSocket after its close handshake): a clean end.
         TransportError::Closed => CloseReason::TransportClosed,
+        error @ TransportError::TimedOut(_) => CloseReason::TransportTimedOut(error.to_string()),
         error => CloseReason::TransportFailed(error.to_string()),
     }
 }

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::memory::{MemoryPeer, MemoryTransportOptions, memory_pair};
 use crate::hub::Hub;
 use crate::id::ConnectionId;
-use crate::transport::{ConnectionInfo, Identity};
+use crate::transport::{ConnectionEnd, ConnectionInfo, Identity};
 
 /// Who connects, and over what.
 #[derive(Debug, Clone, Default)]
@@ -50,7 +50,7 @@ pub struct TestClient {
     backlog: VecDeque<Value>,
     last_invocation_id: u64,
     shutdown: CancellationToken,
-    task: JoinHandle<()>,
+    task: JoinHandle<ConnectionEnd>,
 }
 
 impl TestClient {
@@ -64,10 +64,7 @@ impl TestClient {
     /// Connects `user` (no claims); panics if the handshake fails.
     pub async fn connect_as(hub: &Hub, user: &str) -> Self {
         let options = TestClientOptions {
-            identity: Identity {
-                user_id: Some(user.to_owned()),
-                claims: Vec::new(),
-            },
+            identity: Identity::user(Some(user.to_owned())),
             ..Default::default()
         };
         Self::connect_with(hub, options)
@@ -88,6 +85,7 @@ impl TestClient {
             shutdown: shutdown.clone(),
             stateful_reconnect: false,
             early_data: Vec::new(),
+            request_span: tracing::Span::none(),
         };
         let task = tokio::spawn(hub.serve_connection(transport, info));
         let mut client = Self {
@@ -221,8 +219,8 @@ impl TestClient {
 
     /// Waits until the server is done with the connection (its
     /// `on_disconnected` has run), after a Close, a transport closed, an
-    /// abort... Panics if the connection's task panicked.
-    pub async fn ended(self) {
-        self.task.await.expect("the connection task does not panic");
+    /// abort...; returns how it ended. Panics if the connection's task panicked.
+    pub async fn ended(self) -> ConnectionEnd {
+        self.task.await.expect("the connection task does not panic")
     }
 }

@@ -229,8 +229,14 @@ fn method_row(
     } else {
         (quote!(), quote!())
     };
+    let mut call_args: Vec<TokenStream> = locals.iter().map(|local| quote!(#local)).collect();
+    let cancellation_binding = method.cancellation_at.map(|at| {
+        call_args.insert(at, quote!(__cancellation));
+        quote!(let __cancellation = __call.cancellation_token();)
+    });
+    let cancellable = method.cancellation_at.is_some();
     let call = quote! {
-        <Self as #trait_ident>::#ident(&*__hub, #ctx_arg #(#locals),*).await
+        <Self as #trait_ident>::#ident(&*__hub, #ctx_arg #(#call_args),*).await
     };
     let start = match &method.output {
         Output::Stream {
@@ -287,11 +293,13 @@ fn method_row(
                 arguments: #argument_count,
                 upload_streams: #upload_count,
                 streaming: #streaming,
+                cancellable: #cancellable,
                 authorize: #authorize,
             },
             |__hub, __call| {
                 #(#decode)*
                 #ctx_binding
+                #cancellation_binding
                 let __hub = ::core::clone::Clone::clone(__hub);
                 #start
             },

@@ -106,6 +106,7 @@ fn identity(claims: Claims) -> Identity {
     Identity {
         user_id: Some(claims.sub),
         claims: pairs,
+        expires_at: Some(UNIX_EPOCH + Duration::from_secs(claims.exp)),
     }
 }
 

@@ -10,10 +10,8 @@ use tokio::io::AsyncReadExt;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    samples::testhub::start()
-        .await?
-        .run_until(stdin_closed())
-        .await
+    let (server, _telemetry) = samples::testhub::start().await?;
+    server.run_until(stdin_closed()).await
 }
 
 /// Resolves once standard input reaches its end (or fails).

@@ -72,7 +72,11 @@ fn to_json(value: &Msg) -> Value {
 pub fn encode(message: &Value) -> Vec<u8> {
     let kind = message["type"].as_u64().expect("a message type");
     let id = || to_msg(message.get("invocationId").unwrap_or(&Value::Null));
-    let headers = || Msg::Map(Vec::new());
+    // `headers` as given (an object of strings), else an empty map.
+    let headers = || match message.get("headers") {
+        Some(headers) => to_msg(headers),
+        None => Msg::Map(Vec::new()),
+    };
     let array = match kind {
         1 | 4 => {
             let mut array = vec![

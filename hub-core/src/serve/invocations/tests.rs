@@ -22,7 +22,8 @@ fn meta(id: &str) -> InvocationMeta {
         upload_ids: Vec::new(),
         uses_slot: true,
         streaming: false,
-        owns_stream: false,
+        registered: None,
+        span: tracing::Span::none(),
     }
 }
 
