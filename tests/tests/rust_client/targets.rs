@@ -90,7 +90,7 @@ async fn groups_join_leave_and_every_group_target() {
             .await
             .unwrap();
         let members = a.hub.group_members(group.clone()).await.unwrap();
-        assert_eq!(members, [id_a.clone()], "{combo:?}");
+        assert_eq!(members, std::slice::from_ref(&id_a), "{combo:?}");
         for client in [&a, &b] {
             client.hub.send_to_caller("done".into()).await.unwrap();
         }
