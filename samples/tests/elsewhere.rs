@@ -53,6 +53,11 @@ const SAMPLES: [(&str, &str, Serves); 6] = [
     ),
 ];
 
+/// Held while a binary is copied and started: a child forked by one test
+/// while the other still has its copy open for writing inherits that
+/// descriptor, and executing the copy then fails with "Text file busy".
+static COPY_AND_START: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A directory of its own outside the repository, removed when dropped.
 struct Elsewhere(PathBuf);
 
@@ -145,12 +150,16 @@ fn every_sample_serves_its_page_and_client_from_outside_the_repository() {
     let node_modules = node_modules.to_str().unwrap();
     for (name, binary, page) in SAMPLES {
         let elsewhere = Elsewhere::new(name);
-        let copy = elsewhere.copy(binary);
         let args: &[&str] = match page {
             Serves::Page(_) => &["--node-modules", node_modules],
             Serves::Hub(_) => &[],
         };
+        let guard = COPY_AND_START
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let copy = elsewhere.copy(binary);
         let (_running, addr) = start(&copy, &elsewhere.0, args);
+        drop(guard);
         match page {
             Serves::Page(marker) => {
                 let (status, body) = get(addr, "/");
@@ -175,12 +184,17 @@ fn a_sample_without_the_browser_client_refuses_to_start_saying_how_to_fix_it() {
             continue;
         }
         let elsewhere = Elsewhere::new(&format!("{name}-refused"));
+        let guard = COPY_AND_START
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let copy = elsewhere.copy(binary);
         let started = Instant::now();
-        let output = Command::new(elsewhere.copy(binary))
+        let output = Command::new(copy)
             .args(["--addr", "127.0.0.1:0", "--node-modules", "no-such-dir"])
             .current_dir(&elsewhere.0)
             .output()
             .expect("run the sample");
+        drop(guard);
         assert!(started.elapsed() < Duration::from_secs(10));
         assert_eq!(output.status.code(), Some(1), "{name}");
         assert!(output.stdout.is_empty(), "{name}: it never listened");
