@@ -357,3 +357,22 @@ async fn the_client_falls_back_to_what_the_server_offers() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_version_0_negotiation_uses_the_connection_id() {
+    let server = TestServer::testhub().await;
+    // The client keeps a `negotiateVersion` the URL already has; the server
+    // then answers version 0 (no connection token).
+    let url = format!("{}?negotiateVersion=0", server.testhub_url());
+    for combo in COMBOS {
+        let client = connect(&url, combo).await;
+        let id = client.connection.connection_id().expect("an id");
+        assert_eq!(
+            client.hub.get_connection_id().await.unwrap(),
+            id,
+            "{combo:?}"
+        );
+        client.connection.stop().await;
+    }
+    server.stop().await;
+}
