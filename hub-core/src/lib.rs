@@ -49,6 +49,7 @@
 //! recipient. A client method with a return type is a client result, callable
 //! on single-connection targets only.
 
+pub mod client_api;
 mod clients;
 pub mod cluster;
 mod connection;
@@ -186,4 +187,29 @@ pub mod __private {
 
     /// Compile-time check that a client method argument can be sent.
     pub fn assert_client_argument<T: serde::Serialize + Send + Sync>() {}
+
+    /// What the typed proxies (`#[hub]`) and callback handlers
+    /// (`#[hub_client]`) of a *client* expand to.
+    pub mod client {
+        pub use crate::client_api::{
+            Answer, Call, Callback, CallbackRegistry, Dep, FromArguments, HubCaller,
+            IntoCallbackOutcome, IntoUploads, StreamCall, Upload, callback,
+        };
+        pub use futures_util::stream::{BoxStream, Stream};
+        pub use serde::Serialize;
+
+        /// Compile-time check that a proxy argument can be sent.
+        pub fn assert_argument<T: serde::Serialize + Send + 'static>() {}
+
+        /// Compile-time check that a proxy result can be received.
+        pub fn assert_result<T: serde::de::DeserializeOwned + Send + 'static>() {}
+
+        /// A client result's value, or its error's text.
+        pub fn answer<T, E>(result: Result<T, E>) -> Result<Answer<T>, crate::HubError>
+        where
+            E: Into<crate::HubError>,
+        {
+            result.map(Answer).map_err(Into::into)
+        }
+    }
 }

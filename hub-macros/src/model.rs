@@ -144,7 +144,7 @@ fn method(function: &mut TraitItemFn, role: Role, errors: &mut Errors) -> Option
     }
     let reserved = match role {
         Role::Server => ["into_hub", "hub_builder", "on_connected", "on_disconnected"].as_slice(),
-        Role::Client => ["send", "invoke"].as_slice(),
+        Role::Client => ["send", "invoke", "register"].as_slice(),
     };
     if reserved.iter().any(|name| sig.ident == name) {
         errors.spanned(

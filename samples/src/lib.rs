@@ -1,7 +1,8 @@
 //! Sample hubs, as libraries (so tests can start them in-process) with thin binaries:
 //!
 //! * [`chat`]: the ASP.NET Core SignalR chat tutorial, with its page;
-//!   [`axum_chat`]: the same hub inside an axum application.
+//!   [`axum_chat`]: the same hub inside an axum application;
+//!   [`chat_client`]: a terminal client of the room, on the Rust client.
 //! * [`clock`]: a background task pushing the time to every client.
 //! * [`whiteboard`]: a canvas every page paints on together.
 //! * [`testhub`]: the fixed hub contract every client test relies on
@@ -13,6 +14,7 @@
 pub mod axum_chat;
 pub mod browser_client;
 pub mod chat;
+pub mod chat_client;
 pub mod cli;
 pub mod clock;
 pub mod jwt;

@@ -53,10 +53,10 @@ const SAMPLES: [(&str, &str, Serves); 6] = [
     ),
 ];
 
-/// One test at a time: while one copies a binary (a file open for writing),
-/// a process the other forks inherits that descriptor until it execs, and
-/// executing the copy then fails with ETXTBSY ("Text file busy").
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// Held while a binary is copied and started: a child forked by one test
+/// while the other still has its copy open for writing inherits that
+/// descriptor, and executing the copy then fails with "Text file busy".
+static COPY_AND_START: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// A directory of its own outside the repository, removed when dropped.
 struct Elsewhere(PathBuf);
@@ -142,9 +142,6 @@ fn get(addr: SocketAddr, path: &str) -> (u16, String) {
 
 #[test]
 fn every_sample_serves_its_page_and_client_from_outside_the_repository() {
-    let _turn = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let node_modules = samples::repo_root().join("node_modules");
     assert!(
         node_modules.join("@microsoft/signalr").is_dir(),
@@ -153,12 +150,16 @@ fn every_sample_serves_its_page_and_client_from_outside_the_repository() {
     let node_modules = node_modules.to_str().unwrap();
     for (name, binary, page) in SAMPLES {
         let elsewhere = Elsewhere::new(name);
-        let copy = elsewhere.copy(binary);
         let args: &[&str] = match page {
             Serves::Page(_) => &["--node-modules", node_modules],
             Serves::Hub(_) => &[],
         };
+        let guard = COPY_AND_START
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let copy = elsewhere.copy(binary);
         let (_running, addr) = start(&copy, &elsewhere.0, args);
+        drop(guard);
         match page {
             Serves::Page(marker) => {
                 let (status, body) = get(addr, "/");
@@ -178,20 +179,22 @@ fn every_sample_serves_its_page_and_client_from_outside_the_repository() {
 
 #[test]
 fn a_sample_without_the_browser_client_refuses_to_start_saying_how_to_fix_it() {
-    let _turn = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
     for (name, binary, page) in SAMPLES {
         if let Serves::Hub(_) = page {
             continue;
         }
         let elsewhere = Elsewhere::new(&format!("{name}-refused"));
+        let guard = COPY_AND_START
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let copy = elsewhere.copy(binary);
         let started = Instant::now();
-        let output = Command::new(elsewhere.copy(binary))
+        let output = Command::new(copy)
             .args(["--addr", "127.0.0.1:0", "--node-modules", "no-such-dir"])
             .current_dir(&elsewhere.0)
             .output()
             .expect("run the sample");
+        drop(guard);
         assert!(started.elapsed() < Duration::from_secs(10));
         assert_eq!(output.status.code(), Some(1), "{name}");
         assert!(output.stdout.is_empty(), "{name}: it never listened");

@@ -3,7 +3,8 @@
 //!
 //! The first test that needs Python creates a virtualenv in
 //! `target/python-venv` and installs the pinned packages of
-//! `tests/python/requirements.txt` into it; later tests (and later runs)
+//! `tests/python/requirements.txt` into it (then those of
+//! `requirements-no-deps.txt`, without their dependencies); later tests (and later runs)
 //! reuse it while that file is unchanged. Test binaries that run at once take
 //! turns through a lock file, so the virtualenv is created once.
 //!
@@ -103,7 +104,9 @@ pub async fn venv() -> &'static Venv {
 async fn prepare_venv() -> Venv {
     let dir = target_dir().join("python-venv");
     let requirements_file = python_dir().join("requirements.txt");
-    let requirements = std::fs::read_to_string(&requirements_file).expect("read requirements.txt");
+    let no_deps_file = python_dir().join("requirements-no-deps.txt");
+    let requirements = std::fs::read_to_string(&requirements_file).expect("read requirements.txt")
+        + &std::fs::read_to_string(&no_deps_file).expect("read requirements-no-deps.txt");
     let stamp = dir.join("installed-requirements.txt");
     let venv = Venv { dir: dir.clone() };
     let _lock = install_lock().await;
@@ -134,6 +137,21 @@ async fn prepare_venv() -> Venv {
     run(
         install,
         "pip install -r tests/python/requirements.txt",
+        INSTALL_LIMIT,
+    )
+    .await;
+    let mut install_no_deps = venv.command([
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--no-input",
+        "--no-deps",
+    ]);
+    install_no_deps.arg("-r").arg(&no_deps_file);
+    run(
+        install_no_deps,
+        "pip install --no-deps -r tests/python/requirements-no-deps.txt",
         INSTALL_LIMIT,
     )
     .await;

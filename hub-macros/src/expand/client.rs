@@ -94,8 +94,10 @@ fn render(mut item: ItemTrait, methods: &[Method], krate: &Path, typescript: boo
     item.supertraits
         .push(syn::parse_quote!(#krate::ClientProxy));
     item.colon_token.get_or_insert_with(Default::default);
+    let handler = super::handler::render(&trait_ident, &item.vis, methods, krate);
     quote! {
         #item
         impl<__P: #krate::ClientProxy + ?::core::marker::Sized> #trait_ident for __P {}
+        #handler
     }
 }

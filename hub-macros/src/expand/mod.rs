@@ -1,6 +1,8 @@
 //! Code generation for both macros.
 
 pub(crate) mod client;
+mod handler;
+mod proxy;
 pub(crate) mod server;
 mod typescript;
 

@@ -132,9 +132,11 @@ fn render(mut item: ItemTrait, methods: &[Method], options: &TraitOptions) -> To
             };
         }
     });
+    let proxy = super::proxy::render(&trait_ident, &item.vis, methods, krate);
     quote! {
         #item
         #client_check
+        #proxy
     }
 }
 
