@@ -99,7 +99,7 @@ pub struct RetryContext {
     /// Time since the connection was lost.
     pub elapsed: Duration,
     /// What ended the connection.
-    pub retry_reason: crate::Error,
+    pub retry_reason: crate::error::Error,
 }
 
 /// When to try reconnecting again (the JS client's `IRetryPolicy`).
@@ -171,15 +171,15 @@ pub struct ConnectionOptions {
     /// acknowledgements.
     pub stateful_reconnect_buffer_size: usize,
     /// The largest message accepted from the server (default 1 MiB): a
-    /// larger one closes the connection with [`Error::Protocol`](crate::Error::Protocol).
+    /// larger one closes the connection with [`Error::Protocol`](crate::error::Error::Protocol).
     pub max_message_size: usize,
     /// Items of one server-to-client stream buffered before its consumer
     /// reads them (default 1,000). When full, the stream ends with
-    /// [`Error::BufferFull`](crate::Error::BufferFull) and is cancelled on the server.
+    /// [`Error::BufferFull`](crate::error::Error::BufferFull) and is cancelled on the server.
     pub stream_buffer_capacity: usize,
     /// Server invocations queued for the callbacks (default 1,024). When
     /// full, reading from the server waits up to `server_timeout` for room,
-    /// then the connection closes with [`Error::BufferFull`](crate::Error::BufferFull).
+    /// then the connection closes with [`Error::BufferFull`](crate::error::Error::BufferFull).
     pub callback_queue_capacity: usize,
     /// Messages queued for the connection's writer (default 1,024); callers
     /// wait for room.

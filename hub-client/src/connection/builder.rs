@@ -19,6 +19,13 @@ pub struct HubConnectionBuilder {
     options: ConnectionOptions,
 }
 
+impl HubConnection {
+    /// A builder for a connection to the hub at `url` (`http://host:port/path`).
+    pub fn builder(url: impl Into<String>) -> HubConnectionBuilder {
+        HubConnectionBuilder::new(url)
+    }
+}
+
 impl HubConnectionBuilder {
     /// A builder for the hub at `url`, with the default options.
     pub fn new(url: impl Into<String>) -> Self {

@@ -40,11 +40,6 @@ impl std::fmt::Debug for HubConnection {
 }
 
 impl HubConnection {
-    /// A builder for a connection to the hub at `url` (`http://host:port/path`).
-    pub fn builder(url: impl Into<String>) -> crate::HubConnectionBuilder {
-        crate::HubConnectionBuilder::new(url)
-    }
-
     /// Connects: negotiates, opens a transport (falling back to the next
     /// one the server offers), completes the handshake. Fails unless the
     /// connection is [`Disconnected`](ConnectionState::Disconnected).
@@ -132,7 +127,7 @@ impl HubConnection {
     }
 
     /// The transport in use (none unless connected).
-    pub fn transport(&self) -> Option<crate::TransportKind> {
+    pub fn transport(&self) -> Option<crate::options::TransportKind> {
         *self.shared.transport.lock().expect("transport lock")
     }
 
