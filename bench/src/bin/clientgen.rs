@@ -13,14 +13,13 @@
 //! `RESULT key=value ...`.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bench::args::Args;
 use bench::hist::Histogram;
 use bench::procfs::vm_rss_kib;
 use hub_client::{HubConnection, Protocol, TransportKind};
-use tokio::sync::Semaphore;
 
 const USAGE: &str = "\
 usage: clientgen echo|idle [options]
@@ -76,24 +75,36 @@ async fn connect(config: &Config) -> Result<HubConnection, hub_client::Error> {
     Ok(connection)
 }
 
-/// Opens `count` connections, 64 attempts at a time.
+/// Opens `count` connections, 64 attempts at a time: 64 workers, each
+/// opening the next connection until `count` were attempted (no task per
+/// connection waiting its turn: those would hold a connect future each, and
+/// the resident memory measured afterwards would count them).
 async fn open_all(config: &Arc<Config>, count: usize) -> Vec<HubConnection> {
-    let gate = Arc::new(Semaphore::new(64));
-    let tasks: Vec<_> = (0..count)
+    let next = Arc::new(AtomicUsize::new(0));
+    let workers: Vec<_> = (0..64.min(count))
         .map(|_| {
-            let (config, gate) = (config.clone(), gate.clone());
+            let (config, next) = (config.clone(), next.clone());
             tokio::spawn(async move {
-                let _permit = gate.acquire().await;
-                connect(&config).await
+                let (mut opened, mut failed) = (Vec::new(), 0);
+                while next.fetch_add(1, Ordering::Relaxed) < count {
+                    match connect(&config).await {
+                        Ok(connection) => opened.push(connection),
+                        Err(_) => failed += 1,
+                    }
+                }
+                (opened, failed)
             })
         })
         .collect();
     let mut connections = Vec::with_capacity(count);
     let mut failed = 0;
-    for task in tasks {
-        match task.await {
-            Ok(Ok(connection)) => connections.push(connection),
-            _ => failed += 1,
+    for worker in workers {
+        match worker.await {
+            Ok((opened, failures)) => {
+                connections.extend(opened);
+                failed += failures;
+            }
+            Err(_) => failed += 1,
         }
     }
     if failed > 0 {

@@ -62,10 +62,13 @@ impl Driver {
     pub(crate) async fn run(mut self) {
         loop {
             let end = self.serve().await;
+            // The cold paths (closing, reopening, reconnecting: each holds a
+            // whole connect or close future) are boxed, so an idle
+            // connection's task is the size of `serve` (2.5 KiB, not 6 KiB).
             let error = match end {
                 End::Stopped(done) => {
                     let transport = self.take_transport();
-                    transport.close().await;
+                    Box::pin(transport.close()).await;
                     self.finish(None);
                     if let Some(done) = done {
                         let _ = done.send(());
@@ -73,7 +76,7 @@ impl Driver {
                     return;
                 }
                 End::Closed(error) => {
-                    self.take_transport().close().await;
+                    Box::pin(self.take_transport().close()).await;
                     self.finish(error);
                     return;
                 }
@@ -82,14 +85,14 @@ impl Driver {
             let (error, reopen) = error;
             tracing::debug!(%error, "connection lost");
             if reopen && self.stateful.is_some() {
-                match self.reopen().await {
+                match Box::pin(self.reopen()).await {
                     Ok(()) => continue,
                     Err(Some(done)) => return self.stopped(done),
                     Err(None) => {}
                 }
             }
             if self.shared.options.retry_policy.is_some() {
-                match self.reconnect(error.clone()).await {
+                match Box::pin(self.reconnect(error.clone())).await {
                     Ok(()) => continue,
                     Err(Some(done)) => return self.stopped(done),
                     Err(None) => {}
@@ -525,5 +528,44 @@ impl Driver {
         }
         shared.set_state(ConnectionState::Disconnected);
         shared.emit(|events| &events.closed, error);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::ConnectionOptions;
+    use crate::transport::Endpoint;
+    use crate::url::HubUrl;
+
+    /// An idle connection's memory is mostly its driver task, whose size is
+    /// that of `run`'s future: the cold paths must stay boxed.
+    #[test]
+    fn an_idle_driver_task_stays_small() {
+        let url = HubUrl::parse("http://127.0.0.1:1/hub").expect("a URL");
+        let options = ConnectionOptions::default();
+        let reader = MessageReader::new(options.protocol.framing(), options.max_message_size);
+        let shared = Arc::new(Shared::new(options, url.clone()));
+        let (_commands_sender, commands) = mpsc::channel(1);
+        let (callbacks, _invocations) = mpsc::channel(1);
+        let driver = Driver {
+            shared,
+            link: Link {
+                transport: crate::transport::Transport::Gone,
+                endpoint: Endpoint { url, token: None },
+                connection_id: None,
+                stateful: false,
+                reader,
+            },
+            commands,
+            callbacks,
+            tokens: TokenSource::None,
+            stateful: None,
+            last_sent: Instant::now(),
+            last_received: Instant::now(),
+        };
+        let run = driver.run();
+        let size = std::mem::size_of_val(&run);
+        assert!(size <= 3 * 1024, "the driver's future takes {size} bytes");
     }
 }
