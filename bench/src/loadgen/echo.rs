@@ -1,6 +1,6 @@
-//! The `echo` scenario: concurrent callers each invoke `Echo` with a 32-byte
-//! argument in a loop, one call in flight per connection, and time the
-//! round trips.
+//! The `echo` scenario: concurrent callers each invoke `Echo` (Socket.IO:
+//! emit `echo` with an ack) with a 32-byte argument in a loop, one call in
+//! flight per connection, and time the round trips.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -11,7 +11,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::hist::Histogram;
-use crate::protocol::{CallTemplate, Message, write_digits};
+use crate::protocol::{Message, write_digits};
 
 use super::Config;
 use super::counters::{Common, MEASURE, STOP, WARMUP};
@@ -53,10 +53,10 @@ async fn echo_connection(
     if start.wait_for(|&started| started).await.is_err() {
         return;
     }
-    let protocol = target.protocol;
+    let wire = target.wire;
     // 32 bytes: e<connection>-<call>-<padding>.
     let arg = format!("e{:08}-{:010}-xxxxxxxxxxx", index % 100_000_000, 0);
-    let mut call = CallTemplate::new(protocol, "Echo", &arg);
+    let mut call = wire.echo_call(&arg);
     let mut seq = 0u64;
     while common.phase() < STOP {
         seq += 1;
@@ -73,8 +73,8 @@ async fn echo_connection(
                 Ok(None) => return common.broke(index, format_args!("closed by the server")),
                 Err(error) => return common.broke(index, format_args!("read failed: {error}")),
             };
-            for record in protocol.records(frame.payload) {
-                match protocol.parse(record) {
+            for (record, message) in wire.messages(frame.payload) {
+                match message {
                     Message::Completion { id, result, error } => {
                         if error || id != call.id() || result != Some(call.arg()) {
                             common.wrong.fetch_add(1, Relaxed);
@@ -86,7 +86,13 @@ async fn echo_connection(
                         }
                         answered = true;
                     }
-                    Message::Ping => {}
+                    Message::Ping => {
+                        if let Some(pong) = wire.pong_frame()
+                            && let Err(error) = writer.send_raw(pong).await
+                        {
+                            return common.broke(index, format_args!("pong failed: {error}"));
+                        }
+                    }
                     Message::Close => {
                         return common.broke(
                             index,
@@ -140,7 +146,7 @@ pub async fn run(config: &Config) {
     let latency = &shared.latency;
     println!(
         "echo {} x{}: {rate:.0} calls/s over {seconds:.1} s; latency p50 {} us, p99 {} us, p99.9 {} us, max {} us",
-        config.target().protocol.name(),
+        config.target().wire.name(),
         config.connections,
         us(latency.quantile(0.5)),
         us(latency.quantile(0.99)),
