@@ -18,6 +18,11 @@ use super::counters::{Common, MEASURE, STOP, WARMUP};
 use super::report::{cpu_snapshot, finish, per_op, us};
 use super::target::Target;
 
+/// The line printed when the measured window opens.
+pub const WINDOW_OPEN: &str = "measured window: open";
+/// The line printed when the measured window closes.
+pub const WINDOW_CLOSED: &str = "measured window: closed";
+
 /// Waits for the tasks to end after STOP, up to `grace`; aborts the rest and
 /// returns how many were still running.
 async fn settle(tasks: &mut JoinSet<()>, grace: Duration) -> usize {
@@ -136,8 +141,12 @@ pub async fn run(config: &Config) {
     tokio::time::sleep(config.warmup).await;
     let (calls0, cpu0) = (shared.calls.load(Relaxed), cpu_snapshot(config));
     common.phase.store(MEASURE, Relaxed);
+    // Markers for scripts that count the server's work over the measured
+    // window with tools of their own (bench/percall.sh).
+    println!("{WINDOW_OPEN}");
     tokio::time::sleep(config.duration).await;
     let (calls1, cpu1) = (shared.calls.load(Relaxed), cpu_snapshot(config));
+    println!("{WINDOW_CLOSED}");
     common.phase.store(STOP, Relaxed);
     let unanswered = settle(&mut tasks, Duration::from_secs(5)).await;
 
@@ -165,6 +174,7 @@ pub async fn run(config: &Config) {
         (&cpu0, &cpu1),
         vec![
             ("calls_per_s", format!("{rate:.0}")),
+            ("calls", (calls1 - calls0).to_string()),
             ("server_us_per_call", per_op(&cpu0, &cpu1, calls1 - calls0)),
             ("p50_us", us(latency.quantile(0.5))),
             ("p99_us", us(latency.quantile(0.99))),
