@@ -12,10 +12,13 @@
 #   bench/peers.sh --table                         # only print the table of the last runs
 #
 # Logs and each server's RESULT lines: target/bench/peers/<row>.log and
-# <row>-<server>.txt. The table gives, per row, each server's best run
-# (highest throughput, as run.sh compares them), the ratios of those, the
-# ratios of the medians, p99 latency ratios (echo: of the best runs) and the
-# largest server run-queue wait of the row (other work on the machine).
+# <row>-<server>.txt. The table gives, per row: the throughput ratios of
+# each server's best run (highest calls/s or deliveries/s, as run.sh compares
+# them) and of the medians; operations per server CPU second (the inverse of
+# the median server CPU per call or delivery), which other work on the
+# machine disturbs much less than throughput; p99 latency ratios (echo: of the best runs); each server's best
+# throughput and median CPU per operation; and the largest server run-queue
+# wait of the row's runs (s/s: CPU taken by other work).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export REPEAT=${REPEAT:-3}
@@ -52,7 +55,8 @@ for protocol in json messagepack; do
     done
 done
 
-# One server's runs in FILE: "best_score best_p99 median_score max_runq".
+# One server's runs in FILE: "best_score best_p99 median_score max_runq
+# median_cpu_per_op".
 summary() {
     awk '
         /^RESULT / {
@@ -62,32 +66,37 @@ summary() {
             n++; scores[n] = score + 0
             if (n == 1 || score + 0 > best + 0) { best = score; p99 = r["p99_us"] }
             if (r["server_runq"] + 0 > runq) runq = r["server_runq"] + 0
+            cpus[n] = ("server_us_per_call" in r) ? r["server_us_per_call"] + 0 : r["server_us_per_delivery"] + 0
         }
         END {
-            if (n == 0) { print "- - - -"; exit }
-            # Median: sort the scores (n is small).
+            if (n == 0) { print "- - - - -"; exit }
+            printf "%s %s %s %.3f %s\n", best, p99, median(scores, n), runq, median(cpus, n)
+        }
+        # Sorts v[1..n] in place (n is small) and returns its median.
+        function median(v, n,   i, j, t) {
             for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
-                if (scores[j] < scores[i]) { t = scores[i]; scores[i] = scores[j]; scores[j] = t }
-            median = (n % 2) ? scores[(n + 1) / 2] : (scores[n / 2] + scores[n / 2 + 1]) / 2
-            printf "%s %s %s %.3f\n", best, p99, median, runq
+                if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+            return (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
         }' "$1"
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b + 0 != 0) printf "%.2f", a / b; else printf "-" }'; }
 
 echo
-echo "| row | testhub / baseline (median) | socketioxide / baseline (median) | testhub / socketioxide (median) | p99: testhub / baseline, socketioxide / baseline | best runs: testhub, baseline, socketioxide | max server run-queue wait (s/s) |"
-echo "|---|---|---|---|---|---|---|"
+echo "| row | throughput, best (median): testhub / baseline | socketioxide / baseline | testhub / socketioxide | operations per server CPU second (1 / median CPU per op): testhub / baseline, socketioxide / baseline, testhub / socketioxide | p99: testhub / baseline, socketioxide / baseline, testhub / socketioxide | best throughput: testhub, baseline, socketioxide | median CPU µs per op: testhub, baseline, socketioxide | max server run-queue wait (s/s) |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for name in "${rows[@]}"; do
     [ -f "$dir/$name-testhub.txt" ] || continue
-    read -r t_best t_p99 t_med t_runq < <(summary "$dir/$name-testhub.txt")
-    read -r b_best b_p99 b_med b_runq < <(summary "$dir/$name-baseline.txt")
-    s_best=- s_p99=- s_med=- s_runq=0
+    read -r t_best t_p99 t_med t_runq t_cpu < <(summary "$dir/$name-testhub.txt")
+    read -r b_best b_p99 b_med b_runq b_cpu < <(summary "$dir/$name-baseline.txt")
+    s_best=- s_p99=- s_med=- s_runq=0 s_cpu=-
     if [ -f "$dir/$name-socketioxide.txt" ]; then
-        read -r s_best s_p99 s_med s_runq < <(summary "$dir/$name-socketioxide.txt")
+        read -r s_best s_p99 s_med s_runq s_cpu < <(summary "$dir/$name-socketioxide.txt")
     fi
     p99=-
-    if [[ "$name" == echo* ]]; then p99="$(ratio "$t_p99" "$b_p99"), $(ratio "$s_p99" "$b_p99")"; fi
+    if [[ "$name" == echo* ]]; then
+        p99="$(ratio "$t_p99" "$b_p99"), $(ratio "$s_p99" "$b_p99"), $(ratio "$t_p99" "$s_p99")"
+    fi
     runq=$(printf '%s\n' "$t_runq" "$b_runq" "$s_runq" | sort -g | tail -1)
-    echo "| $name | $(ratio "$t_best" "$b_best") ($(ratio "$t_med" "$b_med")) | $(ratio "$s_best" "$b_best") ($(ratio "$s_med" "$b_med")) | $(ratio "$t_best" "$s_best") ($(ratio "$t_med" "$s_med")) | $p99 | $t_best, $b_best, $s_best | $runq |"
+    echo "| $name | $(ratio "$t_best" "$b_best") ($(ratio "$t_med" "$b_med")) | $(ratio "$s_best" "$b_best") ($(ratio "$s_med" "$b_med")) | $(ratio "$t_best" "$s_best") ($(ratio "$t_med" "$s_med")) | $(ratio "$b_cpu" "$t_cpu"), $(ratio "$b_cpu" "$s_cpu"), $(ratio "$s_cpu" "$t_cpu") | $p99 | $t_best, $b_best, $s_best | $t_cpu, $b_cpu, $s_cpu | $runq |"
 done
