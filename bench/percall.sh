@@ -130,10 +130,10 @@ for server in "${servers[@]}"; do
     url=$(hub_url_from_log "$log" 200) || { echo "$server did not start under valgrind" >&2; exit 1; }
     start_loadgen "$server" "$url" "$server_pid" "$out/$server.callgrind.loadgen.txt"
     wait_line "$out/$server.callgrind.loadgen.txt" '^measured window: open'
-    callgrind_control -i on "$server_pid" >/dev/null
+    callgrind_control -i on "$server_pid" >/dev/null 2>&1
     wait_line "$out/$server.callgrind.loadgen.txt" '^measured window: closed'
-    callgrind_control -i off "$server_pid" >/dev/null
-    callgrind_control -d "$server_pid" >/dev/null
+    callgrind_control -i off "$server_pid" >/dev/null 2>&1
+    callgrind_control -d "$server_pid" >/dev/null 2>&1
     wait "$loadgen_pid"
     kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
     server_pid=
@@ -143,7 +143,7 @@ for server in "${servers[@]}"; do
 
     awk -v s="$server" -v r="$rate" -v cpu="$cpu" -v c="$calls" -v sc="$syscalls" -v cs="$switches" \
         -v vc="$vg_calls" -v i="$instructions" -v a="$allocations" 'BEGIN {
-            printf "%-13s %10s %9s %12.2f %14.2f %14.0f %14.2f\n", s, r, cpu, sc / c, cs / c, i / vc, a / vc
+            printf "%-13s %10s %9s %12.2f %14.4f %14.0f %14.2f\n", s, r, cpu, sc / c, cs / c, i / vc, a / vc
         }' | tee -a "$out/table.txt"
 done
 echo "(per call; calls/s and CPU from the native run, at $connections connections, $protocol; socketioxide: Socket.IO JSON)"
