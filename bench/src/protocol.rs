@@ -259,12 +259,17 @@ pub const ID_WIDTH: usize = 10;
 
 /// A whole client frame holding one blocking Invocation with one string
 /// argument, pre-encoded once; the id and argument bytes are patched in place.
+/// (Socket.IO's ack ids are the same, built by
+/// [`crate::socketio::event_template`].)
 #[derive(Debug, Clone)]
 pub struct CallTemplate {
     frame: Vec<u8>,
     id_at: usize,
     arg_at: usize,
     arg_len: usize,
+    /// Added to every id written: Socket.IO's ack ids are numbers, which a
+    /// server reads and writes back without leading zeros.
+    id_base: u64,
 }
 
 /// Writes `value` as zero-padded decimal filling `out`.
@@ -322,19 +327,37 @@ impl CallTemplate {
                 record.extend_from_slice(&body);
             }
         }
+        Self::from_record(protocol.opcode(), &record, id_at, (arg_at, arg.len()), 0)
+    }
+
+    /// A frame of opcode `opcode` holding `record`, whose [`ID_WIDTH`]-digit
+    /// id starts at `id_at` and whose argument is the `(start, length)` range
+    /// `arg`; `id_base` is added to every id [`CallTemplate::set_id`] writes.
+    pub fn from_record(
+        opcode: u8,
+        record: &[u8],
+        id_at: usize,
+        arg: (usize, usize),
+        id_base: u64,
+    ) -> Self {
         let mut frame = Vec::new();
-        let start = encode_frame(protocol.opcode(), &record, &mut frame);
+        let start = encode_frame(opcode, record, &mut frame);
         Self {
             frame,
             id_at: start + id_at,
-            arg_at: start + arg_at,
-            arg_len: arg.len(),
+            arg_at: start + arg.0,
+            arg_len: arg.1,
+            id_base,
         }
     }
 
-    /// Sets the invocation id to `id` (decimal, zero-padded).
+    /// Sets the invocation id to `id` (decimal, zero-padded; plus the
+    /// template's base, if any).
     pub fn set_id(&mut self, id: u64) {
-        write_digits(&mut self.frame[self.id_at..self.id_at + ID_WIDTH], id);
+        write_digits(
+            &mut self.frame[self.id_at..self.id_at + ID_WIDTH],
+            self.id_base + id,
+        );
     }
 
     /// The current invocation id.

@@ -1,7 +1,10 @@
-//! `loadgen`: a SignalR load generator over WebSockets (JSON or MessagePack).
+//! `loadgen`: a SignalR load generator over WebSockets (JSON or MessagePack),
+//! which also speaks Socket.IO (`--protocol socketio`) to compare with a
+//! Socket.IO server doing the same work (`bench/socketio-peer`).
 //!
 //! ```text
 //! loadgen echo|broadcast|idle --url ws://127.0.0.1:5000/hubs/test [options]
+//! loadgen echo --protocol socketio --url 'ws://127.0.0.1:5000/socket.io/?EIO=4&transport=websocket'
 //! loadgen broadcast --url ws://127.0.0.1:5001/hubs/test --url ws://127.0.0.1:5002/hubs/test
 //! ```
 //!
@@ -20,7 +23,11 @@ usage: loadgen echo|broadcast|idle [options]
   --url ws://HOST:PORT/PATH     hub URL (default ws://127.0.0.1:5000/hubs/test); broadcast:
                                 repeat it (or give URL,URL,...) to spread the receivers
                                 round-robin over several nodes, the sender on the first
-  --protocol json|messagepack   hub protocol (default json)
+  --protocol json|messagepack|socketio
+                                SignalR hub protocol (default json), or Socket.IO (v5 over
+                                Engine.IO v4 WebSocket; the URL is then the server's
+                                /socket.io/?EIO=4&transport=websocket): events echo and
+                                broadcast with acks, deliveries as event message
   --connections N               echo: concurrent callers (default 10);
                                 broadcast: receivers (default 100); idle: connections (default 10000)
   --duration S                  measured seconds (default 10)

@@ -1,7 +1,8 @@
 //! The `broadcast` scenario: receivers connect (round-robin over the nodes
-//! when several `--url` are given), then one sender calls `SendToAll` in a
-//! loop; the receivers time every delivery and check that none is lost or
-//! duplicated.
+//! when several `--url` are given), then one sender calls `SendToAll`
+//! (Socket.IO: emits `broadcast` with an ack) in a loop; the receivers time
+//! every delivery (`Receive`; Socket.IO: event `message`) and check that none
+//! is lost or duplicated.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -12,7 +13,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::hist::Histogram;
-use crate::protocol::{CallTemplate, Message, read_digits, write_digits};
+use crate::protocol::{Message, read_digits, write_digits};
 
 use super::Config;
 use super::counters::{Common, MEASURE, STOP, WARMUP};
@@ -61,7 +62,7 @@ async fn receiver(
     let permit = gate.acquire().await;
     let opened = target.open(index, 4096).await;
     drop(permit);
-    let (mut reader, _writer) = match opened {
+    let (mut reader, mut writer) = match opened {
         Ok(halves) => halves,
         Err(error) => {
             state.closed.store(true, Relaxed);
@@ -69,7 +70,8 @@ async fn receiver(
         }
     };
     common.ready.fetch_add(1, Relaxed);
-    let protocol = target.protocol;
+    let wire = target.wire;
+    let delivery = wire.delivery_target();
     loop {
         let frame = match reader.recv().await {
             Ok(Some(frame)) => frame,
@@ -79,12 +81,12 @@ async fn receiver(
             }
         };
         let now = shared.epoch.elapsed().as_nanos() as u64;
-        for record in protocol.records(frame.payload) {
-            match protocol.parse(record) {
+        for (record, message) in wire.messages(frame.payload) {
+            match message {
                 Message::Invocation {
-                    target: b"Receive",
+                    target,
                     arg: Some(arg),
-                } if arg.len() == STAMP.end => {
+                } if target == delivery && arg.len() == STAMP.end => {
                     let (Some(seq), Some(stamp)) =
                         (read_digits(&arg[SEQ]), read_digits(&arg[STAMP]))
                     else {
@@ -107,7 +109,14 @@ async fn receiver(
                         state.duplicate.fetch_add(1, Relaxed);
                     }
                 }
-                Message::Ping => {}
+                Message::Ping => {
+                    if let Some(pong) = wire.pong_frame()
+                        && let Err(error) = writer.send_raw(pong).await
+                    {
+                        state.closed.store(true, Relaxed);
+                        return common.broke(index, format_args!("pong failed: {error}"));
+                    }
+                }
                 Message::Close => {
                     state.closed.store(true, Relaxed);
                     return common.broke(
@@ -142,8 +151,8 @@ async fn sender(
         }
     };
     common.ready.fetch_add(1, Relaxed);
-    let protocol = target.protocol;
-    let mut call = CallTemplate::new(protocol, "SendToAll", &format!("b{:010}-{:020}", 0, 0));
+    let wire = target.wire;
+    let mut call = wire.broadcast_call(&format!("b{:010}-{:020}", 0, 0));
     let _ = start.wait_for(|&started| started).await;
     let mut seq = 0u64;
     'calls: while common.phase() < STOP {
@@ -168,8 +177,8 @@ async fn sender(
                 }
             };
             let mut answered = false;
-            for record in protocol.records(frame.payload) {
-                match protocol.parse(record) {
+            for (record, message) in wire.messages(frame.payload) {
+                match message {
                     Message::Completion { id, error, .. } if id == call.id() => {
                         if error {
                             shared.send_errors.fetch_add(1, Relaxed);
@@ -181,7 +190,15 @@ async fn sender(
                         answered = true;
                     }
                     // Its own copy of the broadcasts, and keep-alives.
-                    Message::Invocation { .. } | Message::Ping => {}
+                    Message::Invocation { .. } => {}
+                    Message::Ping => {
+                        if let Some(pong) = wire.pong_frame()
+                            && let Err(error) = writer.send_raw(pong).await
+                        {
+                            common.broke(index, format_args!("sender pong failed: {error}"));
+                            break 'calls;
+                        }
+                    }
                     _ => {
                         common.wrong.fetch_add(1, Relaxed);
                         common.show(format_args!(
@@ -321,7 +338,7 @@ pub async fn run(config: &Config) {
     let (latency, send_latency) = (&shared.latency, &shared.send_latency);
     println!(
         "broadcast {} to {receivers}: {delivery_rate:.0} deliveries/s ({send_rate:.1} SendToAll/s) over {seconds:.1} s",
-        config.target().protocol.name()
+        config.target().wire.name()
     );
     println!(
         "delivery latency p50 {} us, p99 {} us, max {} us; SendToAll round trip p50 {} us, p99 {} us",

@@ -1,6 +1,6 @@
-//! The `echo` scenario: concurrent callers each invoke `Echo` with a 32-byte
-//! argument in a loop, one call in flight per connection, and time the
-//! round trips.
+//! The `echo` scenario: concurrent callers each invoke `Echo` (Socket.IO:
+//! emit `echo` with an ack) with a 32-byte argument in a loop, one call in
+//! flight per connection, and time the round trips.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -11,12 +11,17 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::hist::Histogram;
-use crate::protocol::{CallTemplate, Message, write_digits};
+use crate::protocol::{Message, write_digits};
 
 use super::Config;
 use super::counters::{Common, MEASURE, STOP, WARMUP};
 use super::report::{cpu_snapshot, finish, per_op, us};
 use super::target::Target;
+
+/// The line printed when the measured window opens.
+pub const WINDOW_OPEN: &str = "measured window: open";
+/// The line printed when the measured window closes.
+pub const WINDOW_CLOSED: &str = "measured window: closed";
 
 /// Waits for the tasks to end after STOP, up to `grace`; aborts the rest and
 /// returns how many were still running.
@@ -53,10 +58,10 @@ async fn echo_connection(
     if start.wait_for(|&started| started).await.is_err() {
         return;
     }
-    let protocol = target.protocol;
+    let wire = target.wire;
     // 32 bytes: e<connection>-<call>-<padding>.
     let arg = format!("e{:08}-{:010}-xxxxxxxxxxx", index % 100_000_000, 0);
-    let mut call = CallTemplate::new(protocol, "Echo", &arg);
+    let mut call = wire.echo_call(&arg);
     let mut seq = 0u64;
     while common.phase() < STOP {
         seq += 1;
@@ -73,8 +78,8 @@ async fn echo_connection(
                 Ok(None) => return common.broke(index, format_args!("closed by the server")),
                 Err(error) => return common.broke(index, format_args!("read failed: {error}")),
             };
-            for record in protocol.records(frame.payload) {
-                match protocol.parse(record) {
+            for (record, message) in wire.messages(frame.payload) {
+                match message {
                     Message::Completion { id, result, error } => {
                         if error || id != call.id() || result != Some(call.arg()) {
                             common.wrong.fetch_add(1, Relaxed);
@@ -86,7 +91,13 @@ async fn echo_connection(
                         }
                         answered = true;
                     }
-                    Message::Ping => {}
+                    Message::Ping => {
+                        if let Some(pong) = wire.pong_frame()
+                            && let Err(error) = writer.send_raw(pong).await
+                        {
+                            return common.broke(index, format_args!("pong failed: {error}"));
+                        }
+                    }
                     Message::Close => {
                         return common.broke(
                             index,
@@ -130,8 +141,12 @@ pub async fn run(config: &Config) {
     tokio::time::sleep(config.warmup).await;
     let (calls0, cpu0) = (shared.calls.load(Relaxed), cpu_snapshot(config));
     common.phase.store(MEASURE, Relaxed);
+    // Markers for scripts that count the server's work over the measured
+    // window with tools of their own (bench/percall.sh).
+    println!("{WINDOW_OPEN}");
     tokio::time::sleep(config.duration).await;
     let (calls1, cpu1) = (shared.calls.load(Relaxed), cpu_snapshot(config));
+    println!("{WINDOW_CLOSED}");
     common.phase.store(STOP, Relaxed);
     let unanswered = settle(&mut tasks, Duration::from_secs(5)).await;
 
@@ -140,7 +155,7 @@ pub async fn run(config: &Config) {
     let latency = &shared.latency;
     println!(
         "echo {} x{}: {rate:.0} calls/s over {seconds:.1} s; latency p50 {} us, p99 {} us, p99.9 {} us, max {} us",
-        config.target().protocol.name(),
+        config.target().wire.name(),
         config.connections,
         us(latency.quantile(0.5)),
         us(latency.quantile(0.99)),
@@ -159,6 +174,7 @@ pub async fn run(config: &Config) {
         (&cpu0, &cpu1),
         vec![
             ("calls_per_s", format!("{rate:.0}")),
+            ("calls", (calls1 - calls0).to_string()),
             ("server_us_per_call", per_op(&cpu0, &cpu1, calls1 - calls0)),
             ("p50_us", us(latency.quantile(0.5))),
             ("p99_us", us(latency.quantile(0.99))),

@@ -1,6 +1,7 @@
 //! The `idle` scenario: many connections open and sit idle, each pinging
-//! like the official clients, while the server's memory per connection and
-//! its CPU are measured.
+//! like the official clients (SignalR; Socket.IO's server pings and the
+//! connections answer), while the server's memory per connection and its CPU
+//! are measured.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -9,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+
+use crate::protocol::Message;
 
 use super::Config;
 use super::counters::{Common, MEASURE, STOP};
@@ -22,6 +25,7 @@ const PING_INTERVAL: Duration = Duration::from_secs(15);
 struct IdleShared {
     common: Common,
     alive: AtomicUsize,
+    /// Keep-alive frames sent: SignalR's pings or Socket.IO's pongs.
     pings: AtomicU64,
     received: AtomicU64,
 }
@@ -32,7 +36,7 @@ async fn idle_connection(
     target: Arc<Target>,
     shared: Arc<IdleShared>,
     gate: Arc<Semaphore>,
-    ping: Arc<[u8]>,
+    ping: Option<Arc<[u8]>>,
 ) {
     let common = &shared.common;
     let permit = gate.acquire().await;
@@ -50,16 +54,26 @@ async fn idle_connection(
     loop {
         tokio::select! {
             frame = reader.recv() => match frame {
-                Ok(Some(_)) => {
+                Ok(Some(frame)) => {
                     shared.received.fetch_add(1, Relaxed);
+                    let wire = target.wire;
+                    let pinged = || wire.messages(frame.payload).any(|(_, m)| m == Message::Ping);
+                    if let Some(pong) = wire.pong_frame().filter(|_| pinged()) {
+                        if let Err(error) = writer.send_raw(pong).await {
+                            shared.alive.fetch_sub(1, Relaxed);
+                            return common.broke(index, format_args!("pong failed: {error}"));
+                        }
+                        shared.pings.fetch_add(1, Relaxed);
+                    }
                 }
                 end => {
                     shared.alive.fetch_sub(1, Relaxed);
                     return common.broke(index, format_args!("idle connection ended: {end:?}"));
                 }
             },
-            () = tokio::time::sleep_until(next_ping) => {
-                if let Err(error) = writer.send_raw(&ping).await {
+            () = tokio::time::sleep_until(next_ping), if ping.is_some() => {
+                let ping = ping.as_deref().unwrap_or_default();
+                if let Err(error) = writer.send_raw(ping).await {
                     shared.alive.fetch_sub(1, Relaxed);
                     return common.broke(index, format_args!("ping failed: {error}"));
                 }
@@ -76,7 +90,7 @@ pub async fn run(config: &Config) {
     let rss_before = rss();
     let shared = Arc::new(IdleShared::default());
     let gate = Arc::new(Semaphore::new(config.connect_concurrency));
-    let ping: Arc<[u8]> = config.target().protocol.ping_frame().into();
+    let ping: Option<Arc<[u8]>> = config.target().wire.keepalive_frame().map(Arc::from);
     let cpu0 = cpu_snapshot(config);
     let mut tasks = JoinSet::new();
     for index in 0..config.connections {

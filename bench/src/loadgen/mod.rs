@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::args::Args;
 use crate::protocol::Protocol;
+use crate::wire::Wire;
 
 use self::target::{Target, parse_target};
 
@@ -83,7 +84,7 @@ impl Config {
         if urls.len() > 1 && scenario != Scenario::Broadcast {
             return Err("several --url: only broadcast spreads its connections over nodes".into());
         }
-        let protocol = args.value("protocol", Protocol::Json)?;
+        let wire = args.value("protocol", Wire::SignalR(Protocol::Json))?;
         let default_connections = match scenario {
             Scenario::Echo => 10,
             Scenario::Broadcast => 100,
@@ -99,6 +100,9 @@ impl Config {
         let hold = seconds(&mut args, "hold", 40.0)?;
         let drain = seconds(&mut args, "drain", 10.0)?;
         let negotiate = args.flag("negotiate")?;
+        if negotiate && wire == Wire::SocketIo {
+            return Err("--negotiate is SignalR's; Socket.IO opens straight over WebSocket".into());
+        }
         let sources: Option<u8> = args.optional("sources")?;
         let connect_concurrency = args.value("connect-concurrency", 64usize)?.max(1);
         let connect_timeout = seconds(&mut args, "connect-timeout", 30.0)?;
@@ -110,15 +114,8 @@ impl Config {
         let targets = urls
             .iter()
             .map(|url| {
-                parse_target(
-                    url,
-                    protocol,
-                    negotiate,
-                    sources,
-                    per_target,
-                    connect_timeout,
-                )
-                .map(Arc::new)
+                parse_target(url, wire, negotiate, sources, per_target, connect_timeout)
+                    .map(Arc::new)
             })
             .collect::<Result<Vec<_>, String>>()?;
         Ok(Self {
@@ -145,7 +142,7 @@ impl Config {
         self.threads
     }
 
-    /// The line printed before a run: scenario, targets, protocol,
+    /// The line printed before a run: scenario, targets, protocol (or Socket.IO),
     /// negotiation, connection count and source addresses.
     pub fn summary(&self) -> String {
         let against = self
@@ -154,14 +151,15 @@ impl Config {
             .map(|target| format!("{}{}", target.addr, target.path))
             .collect::<Vec<_>>()
             .join(", ");
+        let target = self.target();
         format!(
             "loadgen: {:?} against {against} ({}, {}), {} connections, sources {:?}",
             self.scenario,
-            self.target().protocol.name(),
-            if self.target().negotiate {
-                "negotiate"
-            } else {
-                "skipNegotiation"
+            target.wire.name(),
+            match (target.wire, target.negotiate) {
+                (Wire::SocketIo, _) => "Engine.IO v4 over WebSocket",
+                (_, true) => "negotiate",
+                (_, false) => "skipNegotiation",
             },
             self.connections,
             self.target().sources,

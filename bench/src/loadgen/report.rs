@@ -116,7 +116,7 @@ pub(crate) fn finish(
     let mut line = format!(
         "RESULT scenario={} protocol={} connections={}",
         format!("{:?}", config.scenario).to_lowercase(),
-        config.target().protocol.name(),
+        config.target().wire.name(),
         config.connections
     );
     for (key, value) in pairs {

@@ -1,6 +1,6 @@
 //! Where a connection goes and how it opens: URL resolution, source
 //! addresses, the optional `/negotiate` request, the WebSocket upgrade and
-//! the SignalR handshake.
+//! the SignalR handshake (or Socket.IO's open and namespace connect).
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::protocol::{Protocol, RS};
+use crate::protocol::RS;
+use crate::socketio::{self, Packet};
+use crate::wire::Wire;
 use crate::ws::{self, OP_BINARY, OP_TEXT, WsReader, WsWriter};
 
 /// Where and how to connect.
@@ -17,7 +19,7 @@ pub(crate) struct Target {
     pub(crate) addr: SocketAddr,
     pub(crate) host: String,
     pub(crate) path: String,
-    pub(crate) protocol: Protocol,
+    pub(crate) wire: Wire,
     pub(crate) negotiate: bool,
     pub(crate) sources: Vec<IpAddr>,
     /// How long opening one connection may take.
@@ -28,7 +30,7 @@ pub(crate) struct Target {
 /// connections will open to it, to choose how many source addresses to use.
 pub(crate) fn parse_target(
     url: &str,
-    protocol: Protocol,
+    wire: Wire,
     negotiate: bool,
     sources: Option<u8>,
     connections: usize,
@@ -62,7 +64,7 @@ pub(crate) fn parse_target(
         addr,
         host: host.to_owned(),
         path: path.to_owned(),
-        protocol,
+        wire,
         negotiate,
         sources,
         connect_timeout,
@@ -153,9 +155,14 @@ impl Target {
         let stream = ws::connect_tcp(self.addr, source).await?;
         let (mut reader, mut writer) =
             ws::upgrade(stream, &self.host, &path, read_capacity).await?;
-        writer
-            .send(OP_TEXT, &self.protocol.handshake_request())
-            .await?;
+        let protocol = match self.wire {
+            Wire::SignalR(protocol) => protocol,
+            Wire::SocketIo => {
+                socketio_connect(&mut reader, &mut writer).await?;
+                return Ok((reader, writer));
+            }
+        };
+        writer.send(OP_TEXT, &protocol.handshake_request()).await?;
         loop {
             let Some(frame) = reader.recv().await? else {
                 return Err(invalid("closed during the handshake"));
@@ -177,5 +184,33 @@ impl Target {
             break;
         }
         Ok((reader, writer))
+    }
+}
+
+/// Socket.IO's opening: waits for Engine.IO's open packet, connects to the
+/// default namespace and waits for its confirmation, answering pings.
+async fn socketio_connect(reader: &mut WsReader, writer: &mut WsWriter) -> io::Result<()> {
+    let mut opened = false;
+    loop {
+        let Some(frame) = reader.recv().await? else {
+            return Err(invalid("closed during the Socket.IO connect"));
+        };
+        if frame.opcode != OP_TEXT {
+            continue;
+        }
+        match socketio::parse(frame.payload) {
+            Packet::Open(_) if !opened => {
+                opened = true;
+                writer.send(OP_TEXT, socketio::CONNECT).await?;
+            }
+            Packet::Connect(_) if opened => return Ok(()),
+            Packet::Ping => writer.send_raw(socketio::PONG_FRAME).await?,
+            other => {
+                return Err(invalid(format!(
+                    "Socket.IO connect: unexpected {other:?} ({:?})",
+                    String::from_utf8_lossy(frame.payload)
+                )));
+            }
+        }
     }
 }
