@@ -34,6 +34,8 @@ usage: loadgen echo|broadcast|idle [options]
   --warmup S                    seconds before measuring (default 2)
   --hold S                      idle: seconds to hold the connections (default 40)
   --drain S                     broadcast: seconds to wait for late deliveries (default 10)
+  --paced                       broadcast: the next SendToAll only once every receiver has the
+                                last (send latency = the broadcast's end-to-end time)
   --negotiate                   POST /negotiate first (default: skipNegotiation)
   --sources K                   bind client sockets to 127.0.0.1..127.0.0.K (default: 1 per 20,000)
   --connect-concurrency N       connection attempts in flight (default 64)

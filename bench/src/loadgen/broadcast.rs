@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::hist::Histogram;
@@ -38,6 +38,12 @@ struct BroadcastShared {
     send_errors: AtomicU64,
     /// The last sequence number the server completed.
     last_sent: AtomicU64,
+    /// `--paced`.
+    paced: bool,
+    /// `--paced`: deliveries of the last `SendToAll` still to arrive.
+    outstanding: AtomicU64,
+    /// `--paced`: told when `outstanding` reaches 0.
+    all_delivered: Notify,
     sender_done: AtomicBool,
     latency: Histogram,
     send_latency: Histogram,
@@ -94,6 +100,11 @@ async fn receiver(
                         continue;
                     };
                     shared.deliveries.fetch_add(1, Relaxed);
+                    if shared.outstanding.load(Relaxed) > 0
+                        && shared.outstanding.fetch_sub(1, Relaxed) == 1
+                    {
+                        shared.all_delivered.notify_one();
+                    }
                     if common.phase() == MEASURE {
                         let latency = now.saturating_sub(stamp);
                         shared.latency.record(latency);
@@ -154,6 +165,7 @@ async fn sender(
     let wire = target.wire;
     let mut call = wire.broadcast_call(&format!("b{:010}-{:020}", 0, 0));
     let _ = start.wait_for(|&started| started).await;
+    let paced = shared.paced;
     let mut seq = 0u64;
     'calls: while common.phase() < STOP {
         seq += 1;
@@ -164,6 +176,11 @@ async fn sender(
             &mut call.arg_mut()[STAMP],
             (sent - shared.epoch).as_nanos() as u64,
         );
+        if paced {
+            shared
+                .outstanding
+                .store(shared.receivers.len() as u64, Relaxed);
+        }
         if let Err(error) = writer.send_raw(call.frame()).await {
             common.broke(index, format_args!("sender write failed: {error}"));
             break;
@@ -212,6 +229,24 @@ async fn sender(
                 break;
             }
         }
+        if paced {
+            // Every receiver's copy, or (one lost or a receiver gone) give up
+            // waiting after 30 s: the loss is counted either way.
+            let all = async {
+                while shared.outstanding.load(Relaxed) > 0 {
+                    shared.all_delivered.notified().await;
+                }
+            };
+            if tokio::time::timeout(Duration::from_secs(30), all)
+                .await
+                .is_err()
+            {
+                common.show(format_args!(
+                    "SendToAll {seq}: not every receiver had it after 30 s"
+                ));
+                shared.outstanding.store(0, Relaxed);
+            }
+        }
         shared.last_sent.store(seq, Relaxed);
         shared.sends.fetch_add(1, Relaxed);
         if common.phase() == MEASURE {
@@ -235,6 +270,9 @@ pub async fn run(config: &Config) {
         sends: AtomicU64::new(0),
         send_errors: AtomicU64::new(0),
         last_sent: AtomicU64::new(0),
+        paced: config.paced,
+        outstanding: AtomicU64::new(0),
+        all_delivered: Notify::new(),
         sender_done: AtomicBool::new(false),
         latency: Histogram::default(),
         send_latency: Histogram::default(),

@@ -45,6 +45,9 @@ pub struct Config {
     pub(crate) warmup: Duration,
     pub(crate) hold: Duration,
     pub(crate) drain: Duration,
+    /// broadcast: send the next `SendToAll` only once every receiver has
+    /// the last one (its send latency is then the broadcast's end-to-end time).
+    pub(crate) paced: bool,
     pub(crate) connect_concurrency: usize,
     /// The server processes to watch in /proc (summed when several).
     pub(crate) server_pids: Vec<u32>,
@@ -99,6 +102,7 @@ impl Config {
         let warmup = seconds(&mut args, "warmup", 2.0)?;
         let hold = seconds(&mut args, "hold", 40.0)?;
         let drain = seconds(&mut args, "drain", 10.0)?;
+        let paced = args.flag("paced")?;
         let negotiate = args.flag("negotiate")?;
         if negotiate && wire == Wire::SocketIo {
             return Err("--negotiate is SignalR's; Socket.IO opens straight over WebSocket".into());
@@ -126,6 +130,7 @@ impl Config {
             warmup,
             hold,
             drain,
+            paced,
             connect_concurrency,
             server_pids,
             threads,
