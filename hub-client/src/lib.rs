@@ -75,10 +75,13 @@
 //! limit and a stated behaviour when full ([`ConnectionOptions`]).
 
 mod connection;
+mod connector;
 mod error;
 mod http;
 mod negotiate;
 mod options;
+#[cfg(feature = "tls")]
+pub mod tls;
 mod transport;
 mod url;
 
@@ -90,3 +93,8 @@ pub use options::{
     AccessTokenFactory, ConnectionOptions, RetryContext, RetryDelays, RetryPolicy, TransportKind,
     Transports,
 };
+/// The TLS library of the `tls` feature, re-exported: build a
+/// [`ClientConfig`](rustls::ClientConfig) for
+/// [`HubConnectionBuilder::tls_config`] without matching its version.
+#[cfg(feature = "tls")]
+pub use rustls;
