@@ -52,8 +52,17 @@
 //! MessagePack, an access-token factory and headers, keep-alive Pings and a
 //! server timeout, automatic reconnect with a retry policy and
 //! reconnecting/reconnected/closed events, stateful reconnect (sequence
-//! numbers, acks, a bounded resend buffer), clean stop. Plain `http://` only:
-//! there is no TLS.
+//! numbers, acks, a bounded resend buffer), clean stop.
+//!
+//! # TLS
+//! `https://` and `wss://` URLs (and negotiate redirects to them) work on
+//! every transport with the `tls` feature, on by default: rustls on the
+//! `ring` provider, the server's certificate checked against Mozilla's
+//! roots. [`HubConnectionBuilder::tls_config`] takes your own
+//! [`rustls::ClientConfig`] (a private CA, client certificates); see
+//! [`tls`]. A refused certificate is [`Error::Certificate`], any other
+//! failed handshake [`Error::Tls`]. Without the feature, `https://` is
+//! refused with [`Error::InvalidUrl`].
 //!
 //! # Typed calls and callbacks
 //! `#[hub] trait Chat` generates `ChatProxy<C>`: wrap a connection
