@@ -15,7 +15,8 @@ pub enum Error {
     /// verbatim (ASP.NET's `HubException`, the JS client's `Error`).
     #[error("{0}")]
     Hub(String),
-    /// The URL is not an `http://` (or `ws://`) URL this client can reach.
+    /// The URL is not an `http[s]://` (or `ws[s]://`) URL this client can
+    /// reach (`https` needs the `tls` feature).
     #[error("invalid URL '{url}': {reason}")]
     InvalidUrl {
         /// The URL given.
@@ -32,6 +33,26 @@ pub enum Error {
         status: u16,
         /// An explanation, for 404 on negotiate.
         hint: &'static str,
+    },
+    /// The server's certificate was refused (`https://`, `wss://`): not
+    /// signed by a trusted root, expired, or not for this host. Trust a
+    /// private CA with
+    /// [`HubConnectionBuilder::tls_config`](crate::HubConnectionBuilder::tls_config).
+    #[error("the certificate of '{host}' was refused: {reason}")]
+    Certificate {
+        /// The host connected to (and checked against the certificate).
+        host: String,
+        /// rustls's verdict.
+        reason: String,
+    },
+    /// The TLS handshake failed for another reason than the certificate
+    /// (no common protocol version or cipher suite, an alert from the server).
+    #[error("TLS with '{host}' failed: {reason}")]
+    Tls {
+        /// The host connected to.
+        host: String,
+        /// What failed.
+        reason: String,
     },
     /// The network failed (connect, read, write).
     #[error("{0}")]

@@ -1,6 +1,7 @@
 //! HTTP/1.1 requests on hyper's client connections: negotiate, sends, polls,
 //! the SSE stream and DELETE. A [`Lane`] keeps one connection open for the
-//! requests one task makes in turn (the polls; the sends).
+//! requests one task makes in turn (the polls; the sends), over plain TCP or
+//! TLS (its [`Connector`]).
 
 use std::time::Duration;
 
@@ -11,7 +12,9 @@ use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 
+use crate::connector::Connector;
 use crate::error::Error;
+use crate::options::ConnectionOptions;
 use crate::url::HubUrl;
 
 /// The `User-Agent` this client sends (the JS client sends one of the same shape).
@@ -45,12 +48,21 @@ pub(crate) fn common_headers(
 
 /// One kept-alive HTTP/1.1 connection to the hub's host, opened on demand
 /// and again after the server closed it.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Lane {
     sender: Option<SendRequest<Full<Bytes>>>,
+    connector: Connector,
 }
 
 impl Lane {
+    /// A lane connecting as `options` say (TLS configuration), not yet open.
+    pub(crate) fn new(options: &ConnectionOptions) -> Self {
+        Self {
+            sender: None,
+            connector: Connector::new(options),
+        }
+    }
+
     /// Sends `method url` with `headers` and `body`; the response head must
     /// arrive within `timeout`.
     pub(crate) async fn request(
@@ -76,9 +88,9 @@ impl Lane {
             let mut sender = match self.sender.take() {
                 Some(mut sender) => match sender.ready().await {
                     Ok(()) => sender,
-                    Err(_) => open(url).await?,
+                    Err(_) => open(&self.connector, url).await?,
                 },
-                None => open(url).await?,
+                None => open(&self.connector, url).await?,
             };
             let response = sender
                 .send_request(request)
@@ -97,9 +109,8 @@ impl Lane {
 }
 
 /// Opens a connection to the URL's host.
-async fn open(url: &HubUrl) -> Result<SendRequest<Full<Bytes>>, Error> {
-    let stream = tokio::net::TcpStream::connect((url.connect_host(), url.port)).await?;
-    stream.set_nodelay(true)?;
+async fn open(connector: &Connector, url: &HubUrl) -> Result<SendRequest<Full<Bytes>>, Error> {
+    let stream = connector.connect(url).await?;
     let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|error| Error::Io(error.to_string()))?;

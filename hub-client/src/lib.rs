@@ -52,8 +52,17 @@
 //! MessagePack, an access-token factory and headers, keep-alive Pings and a
 //! server timeout, automatic reconnect with a retry policy and
 //! reconnecting/reconnected/closed events, stateful reconnect (sequence
-//! numbers, acks, a bounded resend buffer), clean stop. Plain `http://` only:
-//! there is no TLS.
+//! numbers, acks, a bounded resend buffer), clean stop.
+//!
+//! # TLS
+//! `https://` and `wss://` URLs (and negotiate redirects to them) work on
+//! every transport with the `tls` feature, on by default: rustls on the
+//! `ring` provider, the server's certificate checked against Mozilla's
+//! roots. [`HubConnectionBuilder::tls_config`] takes your own
+//! [`rustls::ClientConfig`] (a private CA, client certificates); see
+//! [`tls`]. A refused certificate is [`Error::Certificate`], any other
+//! failed handshake [`Error::Tls`]. Without the feature, `https://` is
+//! refused with [`Error::InvalidUrl`].
 //!
 //! # Typed calls and callbacks
 //! `#[hub] trait Chat` generates `ChatProxy<C>`: wrap a connection
@@ -75,10 +84,13 @@
 //! limit and a stated behaviour when full ([`ConnectionOptions`]).
 
 mod connection;
+mod connector;
 mod error;
 mod http;
 mod negotiate;
 mod options;
+#[cfg(feature = "tls")]
+pub mod tls;
 mod transport;
 mod url;
 
@@ -90,3 +102,8 @@ pub use options::{
     AccessTokenFactory, ConnectionOptions, RetryContext, RetryDelays, RetryPolicy, TransportKind,
     Transports,
 };
+/// The TLS library of the `tls` feature, re-exported: build a
+/// [`ClientConfig`](rustls::ClientConfig) for
+/// [`HubConnectionBuilder::tls_config`] without matching its version.
+#[cfg(feature = "tls")]
+pub use rustls;

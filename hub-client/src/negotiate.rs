@@ -65,7 +65,7 @@ pub(crate) async fn negotiate(
         let token = tokens.token().await?;
         let headers = common_headers(&options.headers, token.as_deref());
         let negotiate_url = url.negotiate(options.stateful_reconnect);
-        let response = Lane::default()
+        let response = Lane::new(options)
             .request(
                 Method::POST,
                 &negotiate_url,

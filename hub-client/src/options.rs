@@ -184,6 +184,12 @@ pub struct ConnectionOptions {
     /// Messages queued for the connection's writer (default 1,024); callers
     /// wait for room.
     pub outgoing_queue_capacity: usize,
+    /// The TLS configuration of `https://` and `wss://` connections
+    /// (default `None`: [`tls::client_config`](crate::tls::client_config)
+    /// of [`tls::web_pki_roots`](crate::tls::web_pki_roots)). Its ALPN must
+    /// be empty or offer `http/1.1`.
+    #[cfg(feature = "tls")]
+    pub tls_config: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl Default for ConnectionOptions {
@@ -205,21 +211,25 @@ impl Default for ConnectionOptions {
             stream_buffer_capacity: 1000,
             callback_queue_capacity: 1024,
             outgoing_queue_capacity: 1024,
+            #[cfg(feature = "tls")]
+            tls_config: None,
         }
     }
 }
 
 impl std::fmt::Debug for ConnectionOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConnectionOptions")
-            .field("transports", &self.transports)
+        let mut f = f.debug_struct("ConnectionOptions");
+        f.field("transports", &self.transports)
             .field("protocol", &self.protocol)
             .field("skip_negotiation", &self.skip_negotiation)
             .field("access_token_factory", &self.access_token_factory.is_some())
             .field("keep_alive_interval", &self.keep_alive_interval)
             .field("server_timeout", &self.server_timeout)
             .field("automatic_reconnect", &self.retry_policy.is_some())
-            .field("stateful_reconnect", &self.stateful_reconnect)
-            .finish_non_exhaustive()
+            .field("stateful_reconnect", &self.stateful_reconnect);
+        #[cfg(feature = "tls")]
+        f.field("tls_config", &self.tls_config.is_some());
+        f.finish_non_exhaustive()
     }
 }

@@ -1,12 +1,14 @@
-//! The hub URL: `http://host:port/path?query`, and the URLs derived from it
-//! (negotiate, the transports' `?id=`). Only plain `http` and `ws` are
-//! reachable: this client has no TLS.
+//! The hub URL: `http[s]://host:port/path?query`, and the URLs derived from
+//! it (negotiate, the transports' `?id=`). `https` and `wss` need the `tls`
+//! feature.
 
 use crate::error::Error;
 
 /// A parsed hub URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct HubUrl {
+    /// `https`/`wss`: the connection is TLS.
+    pub(crate) tls: bool,
     /// `host` or `[v6]`, as written.
     pub(crate) host: String,
     pub(crate) port: u16,
@@ -17,8 +19,15 @@ pub(crate) struct HubUrl {
 }
 
 impl HubUrl {
-    /// Parses `http://host[:port][/path][?query]` (`ws://` too; `#fragment` dropped).
+    /// Parses `http[s]://host[:port][/path][?query]` (`ws[s]://` too;
+    /// `#fragment` dropped). The port defaults to 80, or 443 with TLS.
     pub(crate) fn parse(url: &str) -> Result<Self, Error> {
+        Self::parse_with(url, cfg!(feature = "tls"))
+    }
+
+    /// [`parse`](Self::parse), accepting `https`/`wss` only when `tls_available` (the
+    /// feature is on).
+    fn parse_with(url: &str, tls_available: bool) -> Result<Self, Error> {
         let invalid = |reason: &str| Error::InvalidUrl {
             url: url.to_owned(),
             reason: reason.to_owned(),
@@ -26,13 +35,12 @@ impl HubUrl {
         let (scheme, rest) = url
             .split_once("://")
             .ok_or_else(|| invalid("no scheme (expected http://)"))?;
-        match scheme.to_ascii_lowercase().as_str() {
-            "http" | "ws" => {}
-            "https" | "wss" => {
-                return Err(invalid("TLS is not supported by this client (use http://)"));
-            }
-            _ => return Err(invalid("the scheme must be http")),
-        }
+        let tls = match scheme.to_ascii_lowercase().as_str() {
+            "http" | "ws" => false,
+            "https" | "wss" if tls_available => true,
+            "https" | "wss" => return Err(invalid(NO_TLS)),
+            _ => return Err(invalid("the scheme must be http or https")),
+        };
         let rest = rest.split('#').next().unwrap_or_default();
         let end = rest.find(['/', '?']).unwrap_or(rest.len());
         let (authority, rest) = rest.split_at(end);
@@ -45,7 +53,7 @@ impl HubUrl {
                 port.parse::<u16>()
                     .map_err(|_| invalid("the port is not a number"))?,
             ),
-            _ => (authority, 80),
+            _ => (authority, if tls { 443 } else { 80 }),
         };
         if host.is_empty() {
             return Err(invalid("no host"));
@@ -53,6 +61,7 @@ impl HubUrl {
         let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
         let path = if path.is_empty() { "/" } else { path };
         Ok(Self {
+            tls,
             host: host.to_owned(),
             port,
             path: path.to_owned(),
@@ -60,9 +69,14 @@ impl HubUrl {
         })
     }
 
-    /// `host:port`, for the `Host` header and for connecting.
+    /// `host:port`, for the `Host` header and the URLs; `host` alone on
+    /// the scheme's default port (as browsers send it).
     pub(crate) fn authority(&self) -> String {
-        format!("{}:{}", self.host, self.port)
+        if self.port == if self.tls { 443 } else { 80 } {
+            self.host.clone()
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
     }
 
     /// The host without IPv6 brackets, for connecting.
@@ -114,16 +128,22 @@ impl HubUrl {
         url
     }
 
-    /// `http://host:port/path?query`.
+    /// `http[s]://host:port/path?query`.
     pub(crate) fn http(&self) -> String {
-        format!("http://{}{}", self.authority(), self.path_and_query())
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}{}", self.authority(), self.path_and_query())
     }
 
-    /// `ws://host:port/path?query`.
+    /// `ws[s]://host:port/path?query`.
     pub(crate) fn ws(&self) -> String {
-        format!("ws://{}{}", self.authority(), self.path_and_query())
+        let scheme = if self.tls { "wss" } else { "ws" };
+        format!("{scheme}://{}{}", self.authority(), self.path_and_query())
     }
 }
+
+/// Why an `https` URL is refused without the `tls` feature.
+pub(crate) const NO_TLS: &str =
+    "https:// and wss:// need the `tls` feature of hub-client, which this build leaves off";
 
 fn has_parameter(query: &str, name: &str) -> bool {
     query.split('&').any(|pair| {
@@ -173,7 +193,6 @@ mod tests {
     fn refuses_what_it_cannot_reach() {
         for url in [
             "127.0.0.1:5000/hub",
-            "https://h/hub",
             "ftp://h/",
             "http://:80/",
             "http://h:x/",
@@ -184,5 +203,43 @@ mod tests {
             );
         }
         assert_eq!(encode_query_value("a b/+"), "a%20b%2F%2B");
+    }
+
+    #[test]
+    #[cfg(feature = "tls")]
+    fn parses_tls_urls() {
+        let url = HubUrl::parse("https://example.com/hubs/chat?x=1").unwrap();
+        assert!(url.tls);
+        assert_eq!(url.port, 443);
+        assert_eq!(
+            url.negotiate(false).http(),
+            "https://example.com/hubs/chat/negotiate?x=1&negotiateVersion=1"
+        );
+        assert_eq!(
+            url.with_id(Some("abc")).ws(),
+            "wss://example.com/hubs/chat?x=1&id=abc"
+        );
+        let wss = HubUrl::parse("WSS://[::1]:8443/hub").unwrap();
+        assert_eq!((wss.tls, wss.connect_host(), wss.port), (true, "::1", 8443));
+        assert_eq!(wss.http(), "https://[::1]:8443/hub");
+        let plain = HubUrl::parse("ws://h/hub").unwrap();
+        assert_eq!((plain.tls, plain.port), (false, 80));
+        assert_eq!(plain.authority(), "h");
+        assert_eq!(HubUrl::parse("https://h:80/").unwrap().authority(), "h:80");
+    }
+
+    /// What `parse` does without the feature (which the workspace's
+    /// dev-dependencies always turn on for this crate's tests).
+    #[test]
+    fn refuses_https_without_the_feature() {
+        for url in ["https://h/hub", "wss://h:8443/hub"] {
+            if !cfg!(feature = "tls") {
+                assert!(HubUrl::parse(url).is_err(), "{url}");
+            }
+            let Err(Error::InvalidUrl { reason, .. }) = HubUrl::parse_with(url, false) else {
+                panic!("{url} accepted without the tls feature");
+            };
+            assert!(reason.contains("`tls` feature"), "{reason}");
+        }
     }
 }

@@ -20,7 +20,8 @@ pub struct HubConnectionBuilder {
 }
 
 impl HubConnection {
-    /// A builder for a connection to the hub at `url` (`http://host:port/path`).
+    /// A builder for a connection to the hub at `url` (`http://host:port/path`,
+    /// or `https://` with the `tls` feature).
     pub fn builder(url: impl Into<String>) -> HubConnectionBuilder {
         HubConnectionBuilder::new(url)
     }
@@ -123,6 +124,15 @@ impl HubConnectionBuilder {
     /// Stateful reconnect (on WebSockets, when the server allows it).
     pub fn with_stateful_reconnect(mut self) -> Self {
         self.options.stateful_reconnect = true;
+        self
+    }
+
+    /// The TLS configuration of `https://` and `wss://` connections: your
+    /// roots (a private CA), client certificates, protocol versions. The
+    /// default trusts Mozilla's roots; see [`crate::tls`].
+    #[cfg(feature = "tls")]
+    pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
+        self.options.tls_config = Some(config);
         self
     }
 

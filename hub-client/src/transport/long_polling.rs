@@ -25,6 +25,8 @@ pub(crate) struct LongPolling {
     poller: AbortOnDrop,
     url: HubUrl,
     headers: Vec<(http::HeaderName, http::HeaderValue)>,
+    /// For the DELETE (opened when closing).
+    delete: Lane,
 }
 
 /// The poll URL: the cache buster `_=<ms>` as the JS client adds it.
@@ -45,7 +47,7 @@ impl LongPolling {
         options: &ConnectionOptions,
     ) -> Result<Self, Error> {
         let headers = common_headers(&options.headers, endpoint.token.as_deref());
-        let mut lane = Lane::default();
+        let mut lane = Lane::new(options);
         let response = lane
             .request(
                 Method::GET,
@@ -100,6 +102,7 @@ impl LongPolling {
             poller: AbortOnDrop(poller),
             url: endpoint.url.clone(),
             headers,
+            delete: Lane::new(options),
         })
     }
 
@@ -120,10 +123,11 @@ impl LongPolling {
 
     /// Sends what is queued, stops polling and DELETEs the connection (a
     /// `404` is fine: the server already ended it).
-    pub(crate) async fn close(self) {
+    pub(crate) async fn close(mut self) {
         self.poster.finish(CLOSE_TIMEOUT).await;
         drop(self.poller);
-        let _ = Lane::default()
+        let _ = self
+            .delete
             .request(
                 Method::DELETE,
                 &self.url,

@@ -45,8 +45,8 @@ impl Poster {
     ) -> Self {
         let (queue, mut payloads) = mpsc::channel::<Bytes>(QUEUE);
         let timeout = options.http_timeout;
+        let mut lane = Lane::new(options);
         let task = tokio::spawn(async move {
-            let mut lane = Lane::default();
             let mut headers = headers;
             headers.push((header::CONTENT_TYPE, HeaderValue::from_static(content_type)));
             while let Some(first) = payloads.recv().await {

@@ -40,7 +40,7 @@ impl ServerSentEvents {
             header::ACCEPT,
             HeaderValue::from_static("text/event-stream"),
         ));
-        let response = Lane::default()
+        let response = Lane::new(options)
             .request(
                 Method::GET,
                 &stream_url,

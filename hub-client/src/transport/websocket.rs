@@ -4,7 +4,6 @@
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use http::HeaderValue;
-use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -12,6 +11,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use super::common::{CLOSE_TIMEOUT, Endpoint, Frame, Received};
+use crate::connector::{Connector, MaybeTls};
 use crate::error::Error;
 use crate::http::common_headers;
 use crate::options::ConnectionOptions;
@@ -25,11 +25,11 @@ const WRITE_BUFFER: usize = 16 * 1024;
 /// An open WebSocket.
 #[derive(Debug)]
 pub(crate) struct WebSocket {
-    socket: WebSocketStream<TcpStream>,
+    socket: WebSocketStream<MaybeTls>,
 }
 
 impl WebSocket {
-    /// Connects and upgrades, within the HTTP timeout.
+    /// Connects (TLS for `wss://`) and upgrades, within the HTTP timeout.
     pub(crate) async fn open(
         endpoint: &Endpoint,
         options: &ConnectionOptions,
@@ -57,8 +57,7 @@ impl WebSocket {
             .max_message_size(Some(options.max_message_size))
             .max_frame_size(Some(options.max_message_size));
         let connect = async {
-            let stream = TcpStream::connect((url.connect_host(), url.port)).await?;
-            stream.set_nodelay(true)?;
+            let stream = Connector::new(options).connect(url).await?;
             tokio_tungstenite::client_async_with_config(request, stream, Some(config))
                 .await
                 .map_err(|error| match error {
