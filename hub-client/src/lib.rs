@@ -68,7 +68,10 @@
 //! `#[hub] trait Chat` generates `ChatProxy<C>`: wrap a connection
 //! (`ChatProxy(connection.clone())`) and call the hub's methods, without
 //! their `&HubCtx`. Awaiting a call invokes the method and returns its
-//! result; `.send()` sends it without waiting. Streaming methods return a
+//! result; `.send()` sends it without waiting; dropping the call before its
+//! answer sends a CancelInvocation, which cancels a hub method's
+//! `CancellationToken` (.NET 11 servers and this one; older servers ignore
+//! it). Streaming methods return a
 //! `Stream<Item = Result<T, Error>>`; dropping it cancels the stream on the
 //! server. Upload parameters take any `Stream`.
 //!

@@ -19,7 +19,11 @@ use tokio::sync::{mpsc, oneshot};
 use super::shared::{Command, Pending, Shared};
 use crate::error::Error;
 
-/// Removes a pending call when its caller stops waiting.
+/// Removes a pending call when its caller stops waiting. A call dropped
+/// before its answer came is cancelled on the server: a CancelInvocation
+/// (since .NET 11 it cancels a hub method's `CancellationToken`, as it does
+/// on this server; older servers ignore it), queued only if the outgoing
+/// queue has room (a full queue drops the cancellation, never blocks a drop).
 struct PendingGuard {
     shared: Arc<Shared>,
     id: String,
@@ -27,7 +31,21 @@ struct PendingGuard {
 
 impl Drop for PendingGuard {
     fn drop(&mut self) {
-        self.shared.remove(&self.id);
+        if self.shared.remove(&self.id).is_none() {
+            // Answered, or failed with the connection: nothing to cancel.
+            return;
+        }
+        if let Ok(commands) = self.shared.commands() {
+            let cancel = Command::Send {
+                bytes: self
+                    .shared
+                    .options
+                    .protocol
+                    .encode_cancel_invocation(&self.id),
+                invocation: None,
+            };
+            let _ = commands.try_send(cancel);
+        }
     }
 }
 

@@ -204,3 +204,31 @@ async fn callbacks_answer_client_results() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_call_dropped_before_its_answer_is_cancelled_on_the_server() {
+    let server = TestServer::testhub().await;
+    for (done, combo) in COMBOS.into_iter().enumerate() {
+        let client = connect(&server.testhub_url(), combo).await;
+        let hub = &client.hub;
+        let mut call = Box::pin(hub.cancellable_delay(3_600_000).into_future());
+        // The first poll queues the Invocation; dropping the call then
+        // queues its CancelInvocation behind it.
+        assert!(futures_util::poll!(&mut call).is_pending(), "{combo:?}");
+        drop(call);
+        let expected = done as u64 + 1;
+        let counted = async {
+            // Each answer is a round trip after the cancellation was sent;
+            // the cancelled method counts itself once it runs again.
+            while hub.cancelled_count().await.unwrap() < expected {}
+        };
+        tokio::time::timeout(WAIT, counted)
+            .await
+            .unwrap_or_else(|_| panic!("{combo:?}: the dropped call was not cancelled"));
+        // An answered call is not cancelled afterwards.
+        assert_eq!(hub.cancellable_delay(1).await.unwrap(), 1, "{combo:?}");
+        assert_eq!(hub.cancelled_count().await.unwrap(), expected, "{combo:?}");
+        client.connection.stop().await;
+    }
+    server.stop().await;
+}
