@@ -100,9 +100,12 @@ async fn receiver(
                         continue;
                     };
                     shared.deliveries.fetch_add(1, Relaxed);
-                    if shared.outstanding.load(Relaxed) > 0
-                        && shared.outstanding.fetch_sub(1, Relaxed) == 1
-                    {
+                    // `--paced`: the last receiver to get it wakes the sender
+                    // (a late copy of a round given up on counts for nothing).
+                    let counted = shared
+                        .outstanding
+                        .fetch_update(Relaxed, Relaxed, |left| left.checked_sub(1));
+                    if counted == Ok(1) {
                         shared.all_delivered.notify_one();
                     }
                     if common.phase() == MEASURE {
