@@ -232,6 +232,49 @@ pub async fn settle(senders: &[&Peer], receivers: &[&Peer]) -> Tally {
     }
 }
 
+/// `count` `testhub` nodes started with `args`, two clients on each, joined
+/// and sending steadily.
+struct Traffic {
+    nodes: Vec<TestHubProcess>,
+    peers: Vec<Arc<Peer>>,
+    senders: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Traffic {
+    async fn start(program: &str, args: &[&str], count: usize) -> Self {
+        let mut nodes = Vec::new();
+        let mut peers = Vec::new();
+        for node in 0..count {
+            let hub = TestHubProcess::start_with(program, args).await;
+            peers.extend(connect_peers(node, &hub).await);
+            nodes.push(hub);
+        }
+        until_joined(&peers, count).await;
+        let senders = peers
+            .iter()
+            .map(|peer| peer.start_sending(targets(peer), EVERY))
+            .collect();
+        Self {
+            nodes,
+            peers,
+            senders,
+        }
+    }
+
+    /// Stops every client sending and waits until each has.
+    async fn stop_sending(&mut self) {
+        for peer in &self.peers {
+            peer.stop_sending();
+        }
+        for sender in self.senders.drain(..) {
+            tokio::time::timeout(Duration::from_secs(15), sender)
+                .await
+                .expect("senders stop")
+                .expect("sender task");
+        }
+    }
+}
+
 /// Three `testhub` nodes with `--backplane mode`, two clients on each, all
 /// sending for 2 s, through `fault`, and 3 s after it; then every message
 /// is counted.
@@ -243,18 +286,7 @@ pub async fn run(program: &str, mode: &str, fault: Fault) -> Report {
     let mut redis = RedisServer::start_with(persistence, &[]).await;
     let url = redis.url();
     let args = ["--redis", &url, "--backplane", mode];
-    let mut nodes = Vec::new();
-    let mut peers = Vec::new();
-    for node in 0..3 {
-        let hub = TestHubProcess::start_with(program, &args).await;
-        peers.extend(connect_peers(node, &hub).await);
-        nodes.push(hub);
-    }
-    until_joined(&peers, 3).await;
-    let senders: Vec<_> = peers
-        .iter()
-        .map(|peer| peer.start_sending(targets(peer), EVERY))
-        .collect();
+    let mut traffic = Traffic::start(program, &args, 3).await;
     sleep(Duration::from_secs(2)).await;
     let mut late = None;
     match fault {
@@ -269,26 +301,19 @@ pub async fn run(program: &str, mode: &str, fault: Fault) -> Report {
             redis.restart().await;
         }
         Fault::RestartNode => {
-            nodes.pop().expect("three nodes").kill().await;
+            traffic.nodes.pop().expect("three nodes").kill().await;
             sleep(Duration::from_secs(2)).await;
             let hub = TestHubProcess::start_with(program, &args).await;
             late = Some(Arc::new(
                 Peer::connect("late", "carol", "red", 2, hub.addr).await,
             ));
-            nodes.push(hub);
+            traffic.nodes.push(hub);
         }
     }
     sleep(Duration::from_secs(3)).await;
-    for peer in &peers {
-        peer.stop_sending();
-    }
-    for sender in senders {
-        tokio::time::timeout(Duration::from_secs(15), sender)
-            .await
-            .expect("senders stop")
-            .expect("sender task");
-    }
-    let (stayed, killed): (Vec<&Peer>, Vec<&Peer>) = peers
+    traffic.stop_sending().await;
+    let (stayed, killed): (Vec<&Peer>, Vec<&Peer>) = traffic
+        .peers
         .iter()
         .map(|peer| &**peer)
         .partition(|peer| fault != Fault::RestartNode || peer.node != 2);
@@ -301,11 +326,12 @@ pub async fn run(program: &str, mode: &str, fault: Fault) -> Report {
             received.iter().any(|text| text.starts_with(&prefix))
         })
     });
-    let resets_logged = nodes
+    let resets_logged = traffic
+        .nodes
         .iter()
         .filter(|node| !node.logged("Redis lost the backplane stream").is_empty())
         .count();
-    for node in nodes {
+    for node in traffic.nodes {
         node.kill().await;
     }
     let report = Report {
@@ -332,33 +358,14 @@ pub async fn steady(
     during: impl Future<Output = ()>,
 ) -> Tally {
     let args = ["--redis", url, "--backplane", mode];
-    let mut nodes = Vec::new();
-    let mut peers = Vec::new();
-    for node in 0..2 {
-        let hub = TestHubProcess::start_with(program, &args).await;
-        peers.extend(connect_peers(node, &hub).await);
-        nodes.push(hub);
-    }
-    until_joined(&peers, 2).await;
-    let senders: Vec<_> = peers
-        .iter()
-        .map(|peer| peer.start_sending(targets(peer), EVERY))
-        .collect();
+    let mut traffic = Traffic::start(program, &args, 2).await;
     sleep(Duration::from_secs(2)).await;
     during.await;
     sleep(Duration::from_secs(3)).await;
-    for peer in &peers {
-        peer.stop_sending();
-    }
-    for sender in senders {
-        tokio::time::timeout(Duration::from_secs(15), sender)
-            .await
-            .expect("senders stop")
-            .expect("sender task");
-    }
-    let peers: Vec<&Peer> = peers.iter().map(|peer| &**peer).collect();
+    traffic.stop_sending().await;
+    let peers: Vec<&Peer> = traffic.peers.iter().map(|peer| &**peer).collect();
     let tally = settle(&peers, &peers).await;
-    for node in nodes {
+    for node in traffic.nodes {
         node.kill().await;
     }
     println!("STEADY backplane={mode} on {url}: {tally}");
