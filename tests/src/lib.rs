@@ -1,6 +1,7 @@
 //! Helpers for the integration tests: start a sample hub on a free port, run a
 //! Node.js script with the official SignalR client against it.
 
+pub mod backplane;
 pub mod browser;
 pub mod chaos;
 pub mod http;

@@ -20,15 +20,7 @@ async fn joined(
         channel_prefix: prefix.to_owned(),
         ..RedisOptions::new(redis.url(), "test")
     };
-    let backplane = RedisBackplane::connect_with(options).await.expect("Redis");
-    let (sender, received) = mpsc::unbounded_channel();
-    backplane
-        .subscribe(Box::new(move |bytes| {
-            let _ = sender.send(bytes);
-        }))
-        .await
-        .expect("subscribed");
-    (backplane, received)
+    tests::backplane::subscribed(options).await
 }
 
 /// Publishes `message` to everyone until `received` gets it (the

@@ -22,15 +22,7 @@ async fn joined(
         mode: Mode::Streams(streams),
         ..RedisOptions::new(redis.url(), "test")
     };
-    let backplane = RedisBackplane::connect_with(options).await.expect("Redis");
-    let (sender, received) = mpsc::unbounded_channel();
-    backplane
-        .subscribe(Box::new(move |bytes| {
-            let _ = sender.send(bytes);
-        }))
-        .await
-        .expect("subscribed");
-    (backplane, received)
+    tests::backplane::subscribed(options).await
 }
 
 async fn next(received: &mut mpsc::UnboundedReceiver<Bytes>) -> Bytes {
