@@ -56,6 +56,7 @@ mod options;
 mod pubsub;
 mod stats;
 mod streams;
+mod tasks;
 
 pub use options::{Deployment, Mode, RedisBackplaneError, RedisOptions, Retention, StreamOptions};
 pub use stats::RedisStats;

@@ -2,7 +2,7 @@
 //! (sharded channels in a Cluster). What is published while Redis or a
 //! node's subscription is away is lost, and counted by the hub.
 
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -10,11 +10,11 @@ use futures_util::StreamExt;
 use hub_core::BackplaneError;
 use hub_core::cluster::Deliver;
 use redis::RedisError;
-use tokio::task::JoinHandle;
 
 use crate::connection::Redis;
 use crate::nodes::{self, Membership};
 use crate::options::RedisOptions;
+use crate::tasks::Tasks;
 
 /// The pub/sub backplane of one hub on this node.
 #[derive(Clone)]
@@ -28,20 +28,7 @@ struct Inner {
     node_channel_prefix: String,
     deliver: OnceLock<Deliver>,
     /// The subscriber and heartbeat tasks, stopped when the backplane is dropped.
-    tasks: Mutex<Vec<JoinHandle<()>>>,
-}
-
-impl Drop for Inner {
-    fn drop(&mut self) {
-        for task in self
-            .tasks
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .drain(..)
-        {
-            task.abort();
-        }
-    }
+    tasks: Tasks,
 }
 
 impl PubSub {
@@ -62,7 +49,7 @@ impl PubSub {
                 nodes_key: format!("{base}:nodes"),
             },
             deliver: OnceLock::new(),
-            tasks: Mutex::default(),
+            tasks: Tasks::default(),
         });
         if !options.start_degraded {
             // Listed before it serves anyone: another node asked about a
@@ -70,14 +57,11 @@ impl PubSub {
             inner.membership.announce().await?;
         }
         let weak = Arc::downgrade(&inner);
-        let heartbeat = tokio::spawn(nodes::heartbeat(inner.membership.clone(), move || {
-            weak.strong_count() > 0
-        }));
         inner
             .tasks
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(heartbeat);
+            .spawn(nodes::heartbeat(inner.membership.clone(), move || {
+                weak.strong_count() > 0
+            }));
         tracing::info!(node = %inner.membership.node_id, channel = %inner.all_channel, "joined the Redis pub/sub backplane");
         Ok(Self { inner })
     }
@@ -111,12 +95,9 @@ impl PubSub {
         if self.inner.deliver.set(deliver).is_err() {
             return Err(BackplaneError("the backplane is already subscribed".into()));
         }
-        let task = tokio::spawn(subscriber(Arc::downgrade(&self.inner)));
         self.inner
             .tasks
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(task);
+            .spawn(subscriber(Arc::downgrade(&self.inner)));
         Ok(())
     }
 

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use hub_core::BackplaneError;
 use hub_core::cluster::Deliver;
 use redis::{RedisError, Value};
-use tokio::task::JoinHandle;
+
 use tokio::time::Instant;
 
 use super::entry::{self, StreamId};
@@ -19,6 +19,7 @@ use crate::connection::{Conn, RESPONSE_TIMEOUT, Redis, broken};
 use crate::nodes::{self, Membership};
 use crate::options::{RedisOptions, StreamOptions};
 use crate::stats::{Counters, RedisStats};
+use crate::tasks::Tasks;
 
 /// How long a batch waits for its replicas (`WAIT`), in milliseconds.
 const WAIT_MS: u64 = 1000;
@@ -38,21 +39,8 @@ pub(crate) struct Streams {
 /// Stops the tasks when the last handle is dropped.
 struct Guard {
     shared: Arc<Shared>,
-    tasks: Mutex<Vec<JoinHandle<()>>>,
+    tasks: Tasks,
     subscribed: AtomicBool,
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        for task in self
-            .tasks
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .drain(..)
-        {
-            task.abort();
-        }
-    }
 }
 
 struct Shared {
@@ -107,19 +95,16 @@ impl Streams {
         }
         let guard = Arc::new(Guard {
             shared: shared.clone(),
-            tasks: Mutex::default(),
+            tasks: Tasks::default(),
             subscribed: AtomicBool::new(false),
         });
         let weak = Arc::downgrade(&guard);
-        let heartbeat = tokio::spawn(nodes::heartbeat(shared.membership.clone(), move || {
-            weak.strong_count() > 0
-        }));
-        let writer = tokio::spawn(write_loop(shared.clone()));
         guard
             .tasks
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend([heartbeat, writer]);
+            .spawn(nodes::heartbeat(shared.membership.clone(), move || {
+                weak.strong_count() > 0
+            }));
+        guard.tasks.spawn(write_loop(shared.clone()));
         tracing::info!(node = %node_id, stream = %shared.stream_key, "joined the Redis Streams backplane");
         Ok(Self { guard })
     }
@@ -160,12 +145,9 @@ impl Streams {
         if self.guard.subscribed.swap(true, Ordering::AcqRel) {
             return Err(BackplaneError("the backplane is already subscribed".into()));
         }
-        let reader = tokio::spawn(read_loop(self.guard.shared.clone(), deliver));
         self.guard
             .tasks
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(reader);
+            .spawn(read_loop(self.guard.shared.clone(), deliver));
         Ok(())
     }
 
